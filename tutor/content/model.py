@@ -44,6 +44,7 @@ class Section(BaseModel):
     supplementary: bool = False  # written for tutor, not part of the original lesson
     lesson_id: str
     source: str  # lesson file, relative to the course folder
+    line: int = 0  # line of the section heading in `source` (0: unknown)
 
 
 class Lesson(BaseModel):
@@ -76,6 +77,22 @@ class Course(BaseModel):
             if section.id == section_id:
                 return section
         raise KeyError(section_id)
+
+    def lesson(self, lesson_id: str) -> Lesson:
+        for lesson in self.lessons:
+            if lesson.id == lesson_id:
+                return lesson
+        raise KeyError(lesson_id)
+
+    def objective(self, objective_id: str) -> Objective:
+        for objective in self.objectives:
+            if objective.id == objective_id:
+                return objective
+        raise KeyError(objective_id)
+
+    def sections_for(self, concept_id: str) -> list[Section]:
+        """The sections tagged with a concept, in course order (where hints and reviews point)."""
+        return [s for s in self.sections() if concept_id in s.concepts]
 
     def concept(self, concept_id: str) -> Concept:
         for concept in self.concepts:
