@@ -79,6 +79,14 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class HintRecord:
+    learner_id: int
+    item_id: str
+    level: int
+    created: datetime
+
+
+@dataclass(frozen=True)
 class MasteryRecord:
     learner_id: int
     concept_id: str
