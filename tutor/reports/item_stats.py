@@ -86,28 +86,49 @@ def analyse_items(
     rows: Iterable[FirstAttempt], keys: Mapping[str, str] | None = None
 ) -> list[ItemStats]:
     """Per-item statistics and flags. ``keys`` maps multiple-choice item ids to their correct option."""
-    keys = keys or {}
-    attempts = first_attempts_only(rows)
-    by_learner: dict[str, dict[str, FirstAttempt]] = {}
-    for a in attempts:
-        by_learner.setdefault(a.learner, {})[a.item_id] = a
+    return analyse_first_attempts(
+        ((a.learner, a.item_id, a.score, a.answer) for a in first_attempts_only(rows)), keys
+    )
 
-    def rest_score(learner: str, item_id: str) -> float | None:
-        others = [a.score for i, a in by_learner[learner].items() if i != item_id]
-        return _mean(others) if others else None
+
+def analyse_first_attempts(
+    rows: Iterable[tuple[object, str, float, str]], keys: Mapping[str, str] | None = None
+) -> list[ItemStats]:
+    """``analyse_items`` on rows that are already first attempts: ``(learner, item_id, score, answer)``.
+
+    The instructor reports feed this straight from an SQL query over a whole
+    class (hundreds of thousands of rows), so it makes one pass to group by
+    item and learner, and takes the rest score from the learner's total
+    instead of re-summing their other items for every row.
+    """
+    keys = keys or {}
+    totals: dict[object, list[float]] = {}  # learner -> [sum of scores, items]
+    by_item: dict[str, list[tuple[object, float, str]]] = {}
+    for learner, item_id, score, answer in rows:
+        score = float(score)
+        entry = totals.get(learner)
+        if entry is None:
+            totals[learner] = [score, 1.0]
+        else:
+            entry[0] += score
+            entry[1] += 1.0
+        by_item.setdefault(item_id, []).append((learner, score, answer or ""))
 
     results = []
-    for item_id in sorted({a.item_id for a in attempts}):
-        rows_i = [a for a in attempts if a.item_id == item_id]
-        scores = [a.score for a in rows_i]
-        paired = [(a, rest_score(a.learner, item_id)) for a in rows_i]
-        paired = [(a, r) for a, r in paired if r is not None]
-        xs = [a.score for a, _ in paired]
-        ys = [r for _, r in paired]
+    for item_id in sorted(by_item):
+        rows_i = by_item[item_id]
+        scores = [score for _, score, _ in rows_i]
+        paired: list[tuple[float, float, str]] = []  # (score, rest score, answer)
+        for learner, score, answer in rows_i:
+            total, count = totals[learner]
+            if count > 1:
+                paired.append((score, (total - score) / (count - 1), answer))
+        xs = [score for score, _, _ in paired]
+        ys = [rest for _, rest, _ in paired]
         facility = _mean(scores) if scores else None
         disc = pearson(xs, ys)
         eff = discriminative_efficiency(xs, ys)
-        options = dict(sorted(Counter(a.answer for a in rows_i if a.answer).items()))
+        options = dict(sorted(Counter(answer for _, _, answer in rows_i if answer).items()))
 
         flags = []
         if facility is not None and facility > TOO_EASY:
@@ -125,13 +146,13 @@ def analyse_items(
     return results
 
 
-def _strong_learners_avoid_key(paired: list[tuple[FirstAttempt, float]], key: str) -> bool:
+def _strong_learners_avoid_key(paired: list[tuple[float, float, str]], key: str) -> bool:
     """True when, among the strongest third by rest score, some distractor beats the key."""
     if len(paired) < 3:
         return False
     ranked = sorted(paired, key=lambda p: p[1], reverse=True)
     strong = ranked[: max(1, math.ceil(len(ranked) * STRONG_SHARE))]
-    counts = Counter(a.answer for a, _ in strong if a.answer)
+    counts = Counter(answer for _, _, answer in strong if answer)
     key_count = counts.pop(key, 0)
     return any(n > key_count for n in counts.values())
 
@@ -142,12 +163,17 @@ def cronbach_alpha(rows: Iterable[FirstAttempt], item_ids: list[str]) -> float |
     None where it does not apply: fewer than two items, fewer than two complete learners, or no
     variance in the totals.
     """
-    k = len(item_ids)
-    if k < 2:
-        return None
     table: dict[str, dict[str, float]] = {}
     for a in first_attempts_only(rows):
         table.setdefault(a.learner, {})[a.item_id] = a.score
+    return alpha_from_table(table, item_ids)
+
+
+def alpha_from_table(table: Mapping[object, Mapping[str, float]], item_ids: list[str]) -> float | None:
+    """``cronbach_alpha`` from first-attempt scores already laid out as learner -> item -> score."""
+    k = len(item_ids)
+    if k < 2:
+        return None
     complete = [t for t in table.values() if all(i in t for i in item_ids)]
     if len(complete) < 2:
         return None
