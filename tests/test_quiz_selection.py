@@ -1,0 +1,145 @@
+"""Item selection: prerequisites first, due reviews first, no repeats, difficulty, stopping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from test_quiz_kit import fake_embed, make_bank, make_course
+
+from tutor.learner.memory import MemoryStore
+from tutor.quiz.engine import QuizEngine, ScenarioAnswer
+from tutor.quiz.model import MultipleChoice
+from tutor.quiz.selection import (
+    AdaptiveSelector,
+    SelectionState,
+    effective_prerequisites,
+    target_difficulty,
+)
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def engine(store=None, clock=None, **kw) -> tuple[QuizEngine, MemoryStore, int]:
+    store = store or MemoryStore()
+    learner = store.get_or_create_learner("ann")
+    return QuizEngine(store, make_course(), make_bank(), embedder=fake_embed, clock=clock or Clock(), **kw), store, learner.id
+
+
+def right(item) -> object:
+    if isinstance(item, MultipleChoice):
+        return item.answer
+    return ScenarioAnswer(item.accepted[0], item.model_answer)
+
+
+def wrong(item) -> object:
+    if isinstance(item, MultipleChoice):
+        return next(o.key for o in item.options if o.key != item.answer)
+    return ScenarioAnswer("cnn", "no idea at all")
+
+
+def test_prerequisites_come_first() -> None:
+    eng, store, lid = engine()
+    session = eng.start(lid, length=30, kind="multiple_choice")
+    order = []
+    while (item := session.next_item()) is not None:
+        order.append(item.concepts)
+        session.submit(right(item))
+    first_nets = next(i for i, c in enumerate(order) if "nets" in c)
+    first_gan = next(i for i, c in enumerate(order) if c == ("gan",) or "gan" in c)
+    assert all("basics" in c for c in order[:first_nets]), order
+    # basics is mastered (three right answers) before any nets item, nets before any gan item
+    assert session.mastery["basics"] >= 0.95
+    assert first_nets < first_gan
+    assert session.stopped == "exhausted"  # rnn has one item: it cannot show mastery, so the bank runs out
+
+
+def test_a_prerequisite_outside_the_quiz_does_not_block() -> None:
+    eng, store, lid = engine()
+    session = eng.start(lid, concepts=["gan"], length=3)
+    item = session.next_item()
+    assert "gan" in item.concepts  # nets and basics are unmastered but were not asked for
+
+
+def test_due_reviews_come_first_and_no_item_repeats_within_a_quiz() -> None:
+    clock = Clock()
+    eng, store, lid = engine(clock=clock)
+    first = eng.start(lid, length=2, kind="multiple_choice")
+    missed = first.next_item()
+    first.submit(wrong(missed))
+    first.end()
+    clock.now = NOW + timedelta(hours=1)  # the missed item is due again (10 minutes)
+    assert [r.item_id for r in store.due_reviews(lid, clock.now)] == [missed.id]
+    second = eng.start(lid, length=10, kind="multiple_choice")
+    assert second.next_item().id == missed.id
+    second.submit(right(missed))
+    asked = [missed.id]
+    while (item := second.next_item()) is not None:
+        asked.append(item.id)
+        second.submit(wrong(item))
+    assert len(asked) == len(set(asked))
+
+
+def test_difficulty_follows_mastery() -> None:
+    assert target_difficulty(0.0) == 1.0 and target_difficulty(1.0) == 5.0
+    bank = make_bank()
+    state = SelectionState(pool=bank.items, targeted=("basics", "nets", "gan", "rnn"),
+                           prerequisites=effective_prerequisites(
+                               {c.id: c.prerequisites for c in make_course().concepts},
+                               {"basics", "nets", "gan", "rnn"}),
+                           mastery={"basics": 0.2}, asked=frozenset())
+    assert AdaptiveSelector().choose(state).id == "b1"  # difficulty 1 for a novice
+    state = SelectionState(pool=bank.items, targeted=state.targeted, prerequisites=state.prerequisites,
+                           mastery={"basics": 0.9}, asked=frozenset())
+    assert AdaptiveSelector().choose(state).id == "b3"  # difficulty 5 near mastery
+
+
+def test_failing_a_concept_twice_sets_it_aside_and_blocks_its_dependants() -> None:
+    eng, store, lid = engine()
+    session = eng.start(lid, length=10, kind="multiple_choice")
+    for _ in range(2):
+        item = session.next_item()
+        assert item.concepts == ("basics",)
+        session.submit(wrong(item))
+    # basics is set aside; nets depends on it, so only the unrelated rest (none here) could come,
+    # and basics itself comes back because nothing else is eligible
+    item = session.next_item()
+    assert item.concepts == ("basics",)
+
+
+def test_shared_items_wait_until_the_other_concept_is_known() -> None:
+    eng, store, lid = engine()
+    session = eng.start(lid, concepts=["nets", "gan"], length=20, kind="multiple_choice")
+    seen = []
+    while (item := session.next_item()) is not None:
+        seen.append(item.id)
+        session.submit(right(item))
+    assert seen.index("g2") > seen.index("g1")  # g2 needs nets too: asked once nets is known
+    assert seen.index("g2") > max(seen.index(i) for i in ("n1", "n2", "n3") if i in seen[: seen.index("g2")])
+
+
+def test_effective_prerequisites_look_through_concepts_without_items() -> None:
+    prereqs = {"a": (), "b": ("a",), "c": ("b",)}
+    assert effective_prerequisites(prereqs, {"a", "c"}) == {"a": (), "c": ("a",)}
+    assert effective_prerequisites(prereqs, {"c"}) == {"c": ()}
+
+
+@pytest.mark.parametrize("length", [1, 3])
+def test_length_cap(length: int) -> None:
+    eng, store, lid = engine()
+    session = eng.start(lid, length=length)
+    n = 0
+    while (item := session.next_item()) is not None:
+        session.submit(wrong(item))
+        n += 1
+    assert n == length
+    assert session.stopped == "length"
+    assert session.progress == (length, length)
