@@ -1,0 +1,1 @@
+"""Widgets shared by the screens; none of them calls the engine."""
