@@ -1,0 +1,237 @@
+"""The answer pipeline with a tiny model, a fake retriever and a bag-of-words embedder."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tutor.llm.answer import AnswerResult, Profile, Tutor, TutorConfig  # noqa: E402
+from tutor.llm.errors import LLMError  # noqa: E402
+from tutor.llm.testing import FakeRetriever, HashEmbedder, tiny_llama, tiny_tokenizer  # noqa: E402
+
+SECTIONS = {
+    "gan": ("Generative Adversarial Networks", "A gan has two neural networks. The generator create fake data. The discriminator knows real data."),
+    "vae": ("Variational Autoencoders", "A vae has an encoder and a decoder. The latent space is simple."),
+    "lstm": ("LSTM", "An lstm has gates. The gates keep memory."),
+}
+OFF_TOPIC = "who won the world cup"
+
+
+class Spy:
+    """Step model that emits a script of token ids, records prompts, and can refuse to be called."""
+
+    def __init__(self, script: list[int], vocab: int, forbid: bool = False) -> None:
+        self.script, self.vocab, self.forbid = script, vocab, forbid
+        self.max_positions = 4096
+        self.prompts: list[list[int]] = []
+        self.n = 0
+
+    def _next(self):
+        if self.forbid:
+            raise AssertionError("the model must not be called")
+        logits = torch.zeros(self.vocab)
+        logits[self.script[min(self.n, len(self.script) - 1)]] = 5.0
+        self.n += 1
+        return logits
+
+    def prefill(self, ids):
+        self.prompts.append(list(ids))
+        self.n = 0
+        return self._next()
+
+    def step(self, token):
+        return self._next()
+
+
+class FakeCourse:
+    title = "Advanced Generative AI: Models and Architecture"
+
+    def concept(self, cid):
+        names = {"lstm": "Long short-term memory", "gan": "GANs"}
+        if cid not in names:
+            raise KeyError(cid)
+        from types import SimpleNamespace
+
+        return SimpleNamespace(name=names[cid])
+
+    def section(self, sid):
+        from types import SimpleNamespace
+
+        title, text = SECTIONS[sid]
+        return SimpleNamespace(id=sid, title=title, text=text)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return tiny_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def model(tok):
+    return tiny_llama(vocab_size=len(tok))
+
+
+def make_tutor(tok, model, step=None, **config):
+    return Tutor(
+        retriever=FakeRetriever(dict(SECTIONS), out_of_scope={OFF_TOPIC}),
+        model=model,
+        tokenizer=tok,
+        encode=HashEmbedder().encode,
+        config=TutorConfig(**config),
+        course=FakeCourse(),
+        model_id="tiny",
+        context_tokens=1024,
+        step_model=step,
+    )
+
+
+def _ids(tok, text):
+    return tok(text, add_special_tokens=False)["input_ids"]
+
+
+def test_out_of_scope_never_calls_the_model(tok, model):
+    spy = Spy([5], len(tok), forbid=True)
+    tutor = make_tutor(tok, model, step=spy)
+    events = list(tutor.stream(OFF_TOPIC, Profile()))
+    assert [e.kind for e in events] == ["evidence", "delta", "done"]
+    result = events[-1].result
+    assert not result.in_scope and result.evidence == [] and result.grounded is None
+    assert "does not cover" in result.answer and "Generative Adversarial Networks" in result.answer
+    assert [s.section_id for s in result.sources] == ["gan", "vae", "lstm"]
+    assert spy.prompts == []
+
+
+def test_in_scope_answer_shows_evidence_first_then_streams(tok, model):
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    spy = Spy(_ids(tok, "the generator create fake data .") + [end], len(tok))
+    tutor = make_tutor(tok, model, step=spy)
+    events = list(tutor.stream("what does the generator do?", Profile(level="beginner", style="example")))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "evidence" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
+    partial = events[0].result
+    assert partial.answer == "" and partial.evidence[0].section_id == "gan"
+    result = events[-1].result
+    assert result.in_scope and result.evidence[0].text == SECTIONS["gan"][1]
+    # the explanation starts from the evidence's key sentence, then the style's opener
+    assert result.answer.startswith("The generator create fake data.")
+    assert "For example," in result.answer
+    assert "".join(e.text for e in events if e.kind == "delta").strip() == result.answer
+    assert 0.0 <= result.grounded <= 1.0
+    assert {"retrieval_ms", "ttft_ms", "tokens_per_s", "total_ms"} <= set(result.timings)
+    payload = json.loads(json.dumps(result.to_json()))
+    assert payload["evidence"][0] == {"section_id": "gan", "title": SECTIONS["gan"][0], "text": SECTIONS["gan"][1]}
+    assert payload["in_scope"] is True and payload["sources"][0]["section_id"] == "gan"
+
+
+def test_prompt_holds_evidence_profile_and_weak_concepts(tok, model):
+    spy = Spy([tok.convert_tokens_to_ids("<|im_end|>")], len(tok))
+    tutor = make_tutor(tok, model, step=spy)
+    tutor.ask("what does the generator do?", Profile(level="advanced", style="concise", weak_concepts=("lstm", "unknown-id")))
+    prompt = tok.decode(spy.prompts[0])
+    assert "advanced" in prompt and "short" in prompt
+    assert "memory" in prompt  # "Long short-term memory", the weak concept's name
+    assert "the generator create fake data" in prompt
+
+
+def test_grounding_judges_only_what_the_model_wrote(tok, model):
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
+    only_seed = tutor.ask("what does the generator do?")
+    assert only_seed.grounded == 1.0 and only_seed.supported is True
+    off = make_tutor(tok, model, step=Spy(_ids(tok, "pianos bananas volcanoes islands everyday words concrete .") + [end], len(tok)))
+    flagged = off.ask("what does the generator do?")
+    assert flagged.supported is False and flagged.notice
+
+
+def test_cancel_event_stops_the_answer(tok, model):
+    spy = Spy(_ids(tok, "gan vae lstm gru gan vae lstm gru gan vae"), len(tok))
+    tutor = make_tutor(tok, model, step=spy, max_new_tokens=100)
+    cancel = threading.Event()
+    final = None
+    deltas = 0
+    for event in tutor.stream("what does the generator do?", cancel=cancel):
+        if event.kind == "delta":
+            deltas += 1
+            if deltas == 2:  # the seed, then the model's first token
+                cancel.set()
+        if event.kind == "done":
+            final = event.result
+    assert final.cancelled and final.timings["new_tokens"] <= 2
+
+
+def test_a_second_request_stops_the_first(tok, model):
+    tutor = make_tutor(tok, model, step=None, max_new_tokens=200, one_paragraph=False)
+    first = tutor.stream("what does the generator do?")
+    got = []
+    for event in first:
+        got.append(event)
+        if sum(e.kind == "delta" for e in got) == 3:
+            break
+    second: dict[str, AnswerResult] = {}
+    worker = threading.Thread(target=lambda: second.setdefault("r", tutor.ask("what is a vae?")))
+    worker.start()
+    for event in first:  # the first answer notices the cancel at its next token
+        got.append(event)
+    worker.join(timeout=60)
+    assert got[-1].kind == "done" and got[-1].result.cancelled
+    assert "r" in second and not second["r"].cancelled
+
+
+def test_explain_stream_puts_the_learners_attempt_in_the_prompt(tok, model):
+    spy = Spy([tok.convert_tokens_to_ids("<|im_end|>")], len(tok))
+    tutor = make_tutor(tok, model, step=spy)
+    events = list(
+        tutor.explain_stream("what does the discriminator do?", ["gan"], "the generator knows real data", "the discriminator knows real data", Profile())
+    )
+    result = events[-1].result
+    assert result.evidence[0].section_id == "gan" and result.in_scope
+    prompt = tok.decode(spy.prompts[0])
+    assert "the generator knows real data" in prompt and "the discriminator knows real data" in prompt
+    with pytest.raises(LLMError, match="unknown section"):
+        list(tutor.explain_stream("q?", ["nope"], "a", "b", Profile()))
+
+
+def test_bad_input_is_a_domain_error(tok, model):
+    tutor = make_tutor(tok, model, step=Spy([5], len(tok), forbid=True))
+    with pytest.raises(LLMError, match="empty"):
+        list(tutor.stream("   "))
+    with pytest.raises(LLMError, match="level"):
+        list(tutor.stream("what is a gan?", Profile(level="guru")))
+
+
+def test_real_tiny_model_end_to_end(tok, model):
+    tutor = make_tutor(tok, model, max_new_tokens=12, one_paragraph=False)
+    result = tutor.ask("what does the generator do?", Profile(style="step-by-step"))
+    assert result.answer.startswith("The generator create fake data.")
+    assert "Step by step:\n1." in result.answer
+    assert result.timings["new_tokens"] <= 12 and result.timings["prompt_tokens"] > 50
+
+
+def test_a_section_opening_with_it_gets_its_subject_from_the_title():
+    from tutor.llm.evidence import EvidenceConfig, pick_evidence
+    from tutor.llm.testing import FakeHit
+
+    hits = [FakeHit("lstm", "Components of RNN: Long Short-Term Memory", "It is a type of RNN. It keeps memory with gates.", 1.0)]
+
+    def best(question, section_id, n):
+        return [("It is a type of RNN.", 0.9), ("It keeps memory with gates.", 0.1)][:n]
+
+    pick = pick_evidence("what is an lstm", hits, best, EvidenceConfig(key_sentences=1))
+    assert pick.key_sentences == ("Long Short-Term Memory: it is a type of RNN.",)
+    assert pick.evidence[0].text == hits[0].text  # the quoted evidence stays verbatim
+
+
+def test_list_intro_brings_its_items():
+    from tutor.llm.evidence import EvidenceConfig, pick_evidence
+    from tutor.llm.testing import FakeHit
+
+    text = "GenAI plays a crucial role in: Creativity. Automation"
+    hits = [FakeHit("why", "Why", text, 1.0)]
+    rows = [("GenAI plays a crucial role in:", 0.9), ("Creativity and innovation", 0.1), ("Automation and efficiency", 0.05)]
+
+    pick = pick_evidence("why does it matter", hits, lambda q, s, n: rows[:n], EvidenceConfig(key_sentences=1))
+    assert pick.key_sentence == "GenAI plays a crucial role in: Creativity and innovation; Automation and efficiency."

@@ -1,0 +1,255 @@
+"""`tutor eval answers`: run the dev questions through the answer pipeline and score the answers.
+
+Figures (all from evals/<course>/questions.yaml):
+- key-fact accuracy: share of a question's key facts the ``answer`` (the model's
+  explanation alone, not the quoted evidence) states, averaged over in-scope
+  questions; a fact is stated when any of its alternatives appears (word-bounded,
+  case and punctuation ignored). ``all_facts`` is the stricter share of questions
+  with every fact stated.
+- evidence accuracy: the same test on the quoted evidence.
+- groundedness: mean `grounded` score; ``supported``: share judged supported.
+- off-topic declined: out-of-scope questions the tutor declined (model not called).
+- in-scope wrongly declined: in-scope questions it declined.
+- mean length (words of the answer) and speed (TTFT, decode tokens/s, total).
+Reusable for a base-vs-adapter comparison: build two `Tutor`s and call `run_eval` on each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.llm.errors import LLMError
+from tutor.llm.text import contains_phrase
+from tutor.llm.types import Profile
+
+SPLITS = ("dev", "heldout", "all")
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    id: str
+    question: str
+    in_scope: bool
+    split: str
+    sections: tuple[str, ...] = ()
+    key_facts: tuple[tuple[str, ...], ...] = ()
+    kind: str = ""  # out-of-scope kind: off-topic | near-topic
+
+
+@dataclass
+class CaseResult:
+    id: str
+    question: str
+    expected_in_scope: bool
+    in_scope: bool
+    answer: str
+    evidence_sections: list[str]
+    facts_answer: list[bool] = field(default_factory=list)
+    facts_evidence: list[bool] = field(default_factory=list)
+    grounded: float | None = None
+    supported: bool | None = None
+    words: int = 0
+    ttft_ms: float | None = None
+    tokens_per_s: float | None = None
+    total_ms: float = 0.0
+    gold_sections: list[str] = field(default_factory=list)
+    evidence_text: str = ""
+    claims: list[tuple[str, float]] = field(default_factory=list)
+
+
+def default_questions_path(course_id: str = "genai-models") -> Path:
+    from tutor.config import _SOURCE_ROOT  # the dev questions live in the repo, not in the wheel
+
+    return _SOURCE_ROOT / "evals" / course_id / "questions.yaml"
+
+
+def load_cases(path: Path | None = None, split: str = "dev", course_id: str = "genai-models") -> list[EvalCase]:
+    """The in-scope and out-of-scope questions of one split ("all" = both splits)."""
+    import yaml
+
+    if split not in SPLITS:
+        raise LLMError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
+    path = Path(path) if path else default_questions_path(course_id)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LLMError(f"cannot read the questions file {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise LLMError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LLMError(f"{path}: expected a mapping with in_scope and out_of_scope")
+    cases: list[EvalCase] = []
+    for n, item in enumerate(data.get("in_scope") or [], start=1):
+        try:
+            cases.append(
+                EvalCase(
+                    id=str(item["id"]),
+                    question=str(item["question"]),
+                    in_scope=True,
+                    split=str(item.get("split", "dev")),
+                    sections=tuple(str(s) for s in item.get("sections") or ()),
+                    key_facts=tuple(tuple(str(a) for a in fact) for fact in item.get("key_facts") or ()),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise LLMError(f"{path}: in_scope entry {n} is missing {exc}") from exc
+    for n, item in enumerate(data.get("out_of_scope") or [], start=1):
+        try:
+            cases.append(
+                EvalCase(
+                    id=str(item["id"]),
+                    question=str(item["question"]),
+                    in_scope=False,
+                    split=str(item.get("split", "dev")),
+                    kind=str(item.get("kind", "off-topic")),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise LLMError(f"{path}: out_of_scope entry {n} is missing {exc}") from exc
+    if split != "all":
+        cases = [c for c in cases if c.split == split]
+    return cases
+
+
+def limit_cases(cases: Sequence[EvalCase], limit: int | None) -> list[EvalCase]:
+    """The first ``limit`` in-scope and the first ``limit`` out-of-scope questions."""
+    if limit is None:
+        return list(cases)
+    ins = [c for c in cases if c.in_scope][:limit]
+    outs = [c for c in cases if not c.in_scope][:limit]
+    return ins + outs
+
+
+def facts_stated(text: str, key_facts: Sequence[Sequence[str]]) -> list[bool]:
+    """For each key fact, whether any of its alternatives appears in ``text``."""
+    return [any(contains_phrase(text, alt) for alt in fact) for fact in key_facts]
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def run_case(tutor: Any, case: EvalCase, profile: Profile) -> CaseResult:
+    result = tutor.ask(case.question, profile)
+    # the evidence is shown quoted with its section title, so a fact in the title counts
+    evidence_text = " ".join(f"{e.title}. {e.text}" for e in result.evidence)
+    return CaseResult(
+        id=case.id,
+        question=case.question,
+        expected_in_scope=case.in_scope,
+        in_scope=bool(result.in_scope),
+        answer=result.answer,
+        evidence_sections=[e.section_id for e in result.evidence],
+        facts_answer=facts_stated(result.answer, case.key_facts) if case.in_scope and result.in_scope else [False] * len(case.key_facts),
+        facts_evidence=facts_stated(evidence_text, case.key_facts) if case.in_scope else [],
+        grounded=result.grounded,
+        supported=result.supported,
+        words=len(result.answer.split()),
+        ttft_ms=result.timings.get("ttft_ms"),
+        tokens_per_s=result.timings.get("tokens_per_s"),
+        total_ms=float(result.timings.get("total_ms", 0.0)),
+        gold_sections=list(case.sections),
+        evidence_text=evidence_text,
+        claims=list(result.claims),
+    )
+
+
+@dataclass
+class EvalReport:
+    cases: list[CaseResult]
+    model_id: str = ""
+    adapter_id: str | None = None
+    split: str = "dev"
+    seconds: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        ins = [c for c in self.cases if c.expected_in_scope]
+        outs = [c for c in self.cases if not c.expected_in_scope]
+        answered = [c for c in ins if c.in_scope]
+        grounded = [c.grounded for c in answered if c.grounded is not None]
+        supported = [c.supported for c in answered if c.supported is not None]
+        ttft = [c.ttft_ms for c in answered if c.ttft_ms]
+        tps = [c.tokens_per_s for c in answered if c.tokens_per_s]
+        totals = [c.total_ms for c in answered]
+        return {
+            "model_id": self.model_id,
+            "adapter_id": self.adapter_id,
+            "split": self.split,
+            "in_scope_questions": len(ins),
+            "out_of_scope_questions": len(outs),
+            "key_fact_accuracy": round(statistics.mean(_share(c.facts_answer) for c in ins), 4) if ins else None,
+            "key_fact_all": round(_share([all(c.facts_answer) for c in ins]), 4) if ins else None,
+            "evidence_accuracy": round(statistics.mean(_share(c.facts_evidence) for c in ins), 4) if ins else None,
+            "evidence_all": round(_share([all(c.facts_evidence) for c in ins]), 4) if ins else None,
+            "groundedness": round(statistics.mean(grounded), 4) if grounded else None,
+            "supported": round(_share(supported), 4) if supported else None,
+            "off_topic_declined": round(_share([not c.in_scope for c in outs]), 4) if outs else None,
+            "in_scope_wrongly_declined": round(_share([not c.in_scope for c in ins]), 4) if ins else None,
+            "mean_words": round(statistics.mean(c.words for c in answered), 1) if answered else None,
+            "ttft_ms_median": round(statistics.median(ttft), 1) if ttft else None,
+            "tokens_per_s_median": round(statistics.median(tps), 1) if tps else None,
+            "total_ms_median": round(statistics.median(totals), 1) if totals else None,
+            "seconds": round(self.seconds, 1),
+        }
+
+    def table(self) -> str:
+        f = self.figures()
+
+        def fmt(v: Any) -> str:
+            if v is None:
+                return "-"
+            return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+        rows = [
+            ("model", f"{f['model_id']}" + (f" + {f['adapter_id']}" if f["adapter_id"] else " (no adapter)")),
+            ("split", f"{f['split']} ({f['in_scope_questions']} in scope, {f['out_of_scope_questions']} out of scope)"),
+            ("key-fact accuracy (answer)", f"{fmt(f['key_fact_accuracy'])}   all facts: {fmt(f['key_fact_all'])}"),
+            ("evidence accuracy", f"{fmt(f['evidence_accuracy'])}   all facts: {fmt(f['evidence_all'])}"),
+            ("groundedness (mean)", f"{fmt(f['groundedness'])}   supported: {fmt(f['supported'])}"),
+            ("off-topic declined", fmt(f["off_topic_declined"])),
+            ("in-scope wrongly declined", fmt(f["in_scope_wrongly_declined"])),
+            ("mean answer length (words)", fmt(f["mean_words"])),
+            ("TTFT median (ms)", fmt(f["ttft_ms_median"])),
+            ("decode median (tok/s)", fmt(f["tokens_per_s_median"])),
+            ("answer time median (ms)", fmt(f["total_ms_median"])),
+            ("eval time (s)", fmt(f["seconds"])),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+    def to_json(self, with_cases: bool = False) -> dict[str, Any]:
+        out = self.figures()
+        if with_cases:
+            out["cases"] = [asdict(c) for c in self.cases]
+        return out
+
+
+def run_eval(
+    tutor: Any,
+    cases: Sequence[EvalCase],
+    *,
+    profile: Profile | None = None,
+    split: str = "dev",
+    progress: Callable[[int, int, CaseResult], None] | None = None,
+) -> EvalReport:
+    """Ask every case, in order, and collect the figures."""
+    profile = profile or Profile()
+    started = time.perf_counter()
+    results: list[CaseResult] = []
+    for n, case in enumerate(cases, start=1):
+        res = run_case(tutor, case, profile)
+        results.append(res)
+        if progress is not None:
+            progress(n, len(cases), res)
+    return EvalReport(
+        cases=results,
+        model_id=getattr(tutor, "model_id", ""),
+        adapter_id=getattr(tutor, "adapter_id", None),
+        split=split,
+        seconds=time.perf_counter() - started,
+    )

