@@ -1,0 +1,49 @@
+"""Base-vs-adapter comparison helpers (no models): decline detection, diversity, paired figures."""
+
+from __future__ import annotations
+
+import json
+
+from tutor.llm.compare import declines, distinct_n, figures_from_records, leaning_section
+from tutor.llm.types import Evidence
+
+
+def test_declines_recognises_lesson_does_not_cover() -> None:
+    assert declines("The lesson does not cover mode collapse.")
+    assert declines("Sorry, beam search is outside this lesson, so I won't guess.")
+    assert declines("The course does not cover that, so I won't answer it from memory.")
+    assert not declines("A GAN has a generator and a discriminator.")
+    assert not declines("The lesson says transformers do not rely on recurrent layers.")
+
+
+def test_distinct_2() -> None:
+    assert distinct_n(["a b c d"]) == 1.0
+    assert distinct_n(["a b a b a b"]) == 2 / 5
+    assert distinct_n([]) == 0.0
+
+
+def test_leaning_section_picks_the_most_shared_passage() -> None:
+    ev = [Evidence("gan", "GANs", "a generator and a discriminator compete"), Evidence("vae", "VAEs", "an encoder and a decoder")]
+    assert leaning_section("The generator fools the discriminator.", ev) == "gan"
+
+
+def test_paired_figures_use_only_cases_both_models_finished(tmp_path) -> None:
+    recs = [
+        {"kind": "in", "model": "base", "id": "q1", "answer": "x", "in_scope": True, "facts": [True, False],
+         "grounded": 0.5, "supported": False, "lean": "gan", "gold": ["gan"], "ttft_ms": 10, "tokens_per_s": 5},
+        {"kind": "in", "model": "adapter", "id": "q1", "answer": "y z", "in_scope": True, "facts": [True, True],
+         "grounded": 1.0, "supported": True, "lean": "vae", "gold": ["gan"], "ttft_ms": 8, "tokens_per_s": 6},
+        {"kind": "in", "model": "base", "id": "q2", "answer": "only base finished", "in_scope": True, "facts": [True],
+         "grounded": 1.0, "supported": True, "lean": "gan", "gold": ["gan"]},
+        {"kind": "out", "model": "base", "id": "o1", "answer": "Sure, here is how.", "pipeline_declined": True, "model_declined": False},
+        {"kind": "out", "model": "adapter", "id": "o1", "answer": "The lesson does not cover that.", "pipeline_declined": True, "model_declined": True},
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in recs))
+    res = figures_from_records(path)
+    base, adapter = res["figures"]["base"], res["figures"]["adapter"]
+    assert res["cases"]["in"] == 1  # q2 is not paired
+    assert base["key_fact"] == 0.5 and adapter["key_fact"] == 1.0
+    assert adapter["wrong_evidence"] == 1.0 and base["wrong_evidence"] == 0.0
+    assert adapter["model_declined_off_topic"] == 1.0 and base["model_declined_off_topic"] == 0.0
+    assert "| key-fact accuracy | 0.500 | 1.000 |" in res["table_md"]

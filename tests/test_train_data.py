@@ -1,0 +1,139 @@
+"""The LoRA training-data builder: splits, budget, leaks, faithfulness screens (no models: fake retriever)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.llm import train_data as td
+
+
+@pytest.fixture(scope="module")
+def course():
+    from tutor.content import load_course
+
+    return load_course()
+
+
+@pytest.fixture(scope="module")
+def bank(course):
+    from tutor.quiz.bank import load_bank
+
+    return load_bank(course)
+
+
+def fake_source(course) -> td.PassageSource:
+    """Word-overlap retrieval over the real sections: deterministic and instant."""
+    sections = td.course_passages(course)
+    words = {sid: td._content_words(p.title + " " + p.text) for sid, p in sections.items()}
+
+    def search(query: str, k: int) -> list[str]:
+        q = td._content_words(query)
+        return sorted(sections, key=lambda s: (-len(q & words[s]), s))[:k]
+
+    return td.PassageSource(sections, search, "fake")
+
+
+def fake_render(ex: td.RawExample) -> tuple[str, str]:
+    text = "\n".join(f"{p.title}: {p.text}" for p in ex.passages)
+    prompt = f"{ex.level}/{ex.style}\n{text}\nQ: {ex.question}\nA:"
+    return prompt, text + " " + ex.question + " " + " ".join(t for _, t in ex.history)
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+BUDGET = 700  # words, standing in for tokens
+
+
+@pytest.fixture(scope="module")
+def dataset(course, bank) -> td.Dataset:
+    return td.build_dataset(fake_render, fake_source(course), bank.items, count_tokens=count_words, max_len=BUDGET)
+
+
+def test_enough_examples_of_every_kind(dataset: td.Dataset) -> None:
+    counts = dataset.counts()
+    assert counts["train"] + counts["dev"] >= 600
+    for kind in ("explain", "compare", "followup", "quiz-feedback", "hint", "scenario", "off-topic", "near-topic", "lacking", "no-evidence"):
+        assert counts["kinds"].get(kind, 0) > 0, kind
+    assert 0.2 <= counts["unanswerable_share"] <= 0.35
+
+
+def test_split_is_by_question(dataset: td.Dataset) -> None:
+    train_q = {td.norm_question(e.question) for e in dataset.train}
+    dev_q = {td.norm_question(e.question) for e in dataset.dev}
+    assert dev_q, "no dev examples"
+    assert not (train_q & dev_q)
+
+
+def test_every_example_fits_the_budget(dataset: td.Dataset) -> None:
+    assert all(0 < e.tokens <= BUDGET for e in dataset.train + dataset.dev)
+
+
+def test_no_heldout_question_is_used(dataset: td.Dataset) -> None:
+    heldout = td.heldout_questions()
+    assert len(heldout) > 20
+    held_norm = {td.norm_question(h) for h in heldout}
+    for e in dataset.train + dataset.dev:
+        q = e.question
+        assert td.norm_question(q) not in held_norm
+        assert all(td.question_overlap(q, h) < td.HELDOUT_MAX_OVERLAP for h in heldout), q
+
+
+def test_heldout_screen_catches_a_paraphrase() -> None:
+    ex = td.RawExample(id="x", kind="explain", question="what are the two main parts of a VAE?", target="t")
+    kept, dropped = td.drop_near_heldout([ex], ["what are the two main parts of a vae"], embed=None)
+    assert kept == [] and dropped[0]["overlap"] >= td.HELDOUT_MAX_OVERLAP
+
+
+def test_gold_sections_are_in_the_prompt(dataset: td.Dataset) -> None:
+    for e in dataset.train + dataset.dev:
+        if e.answerable and e.gold:
+            assert e.gold[0] == e.sections[0], e.id  # the supporting section is the one shown in full
+            assert set(e.gold[:3]) <= set(e.sections), e.id
+
+
+def test_unanswerable_targets_decline_and_answerable_ones_do_not(dataset: td.Dataset) -> None:
+    from tutor.llm.compare import declines
+
+    for e in dataset.train + dataset.dev:
+        if e.kind in ("off-topic", "near-topic", "lacking", "no-evidence"):
+            assert declines(e.target), e.target
+        elif e.kind in ("explain", "compare", "followup"):
+            assert not declines(e.target), e.target
+
+
+def test_no_evidence_prompts_lack_the_gold_sections(dataset: td.Dataset) -> None:
+    checked = 0
+    for e in dataset.train + dataset.dev:
+        if e.kind == "no-evidence":
+            checked += 1
+            topic = e.id.split(":")[1]
+            golds = {g for t in td._load_yaml(td.data_dir() / "explain.yaml")["topics"] if t["id"] == topic for g in t["sections"]}
+            assert not golds & set(e.sections), e.id
+    assert checked > 0
+
+
+def test_hints_never_give_the_key(dataset: td.Dataset, bank) -> None:
+    by_id = {it.id: it for it in bank.items}
+    hints = [e for e in dataset.train + dataset.dev if e.kind == "hint"]
+    assert hints
+    for e in hints:
+        item = by_id[e.id.split(":", 1)[1]]
+        right = next(o for o in item.options if o.key == item.answer)
+        assert right.text.lower()[:40] not in e.target.lower()
+        assert f"answer is {item.answer}" not in e.target
+
+
+def test_faithfulness_screen_flags_added_facts() -> None:
+    support = "GANs consist of two neural networks: a generator and a discriminator."
+    assert td.unsupported_words("A GAN has a generator and a discriminator.", support) == []
+    assert "latent" in td.unsupported_words("A GAN encodes data into a latent space.", support)
+
+
+def test_profiles_choose_the_most_specific_target() -> None:
+    topic = {"beginner": "b", "advanced": "a", "concise": "c", "beginner/analogy": "ba"}
+    assert td._pick_target(topic, "beginner", "analogy") == ("ba", "beginner/analogy")
+    assert td._pick_target(topic, "advanced", "concise") == ("c", "concise")
+    assert td._pick_target(topic, "intermediate", "example") == ("a", "advanced")
+    assert td._pick_target(topic, "advanced", "analogy") == ("a", "advanced")

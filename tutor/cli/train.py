@@ -1,0 +1,62 @@
+"""`tutor train`: fine-tune the tutor model with LoRA on this course's authored tutoring data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--epochs", type=float, default=2.0, show_default=True, help="Passes over the training examples.")
+@click.option("--rank", type=int, default=16, show_default=True, help="LoRA rank.")
+@click.option("--lr", type=float, default=4e-4, show_default=True, help="Peak learning rate.")
+@click.option("--max-len", type=int, default=512, show_default=True, help="Longest example in tokens (longer ones are left out).")
+@click.option("--batch-size", type=int, default=4, show_default=True)
+@click.option("--mlp/--no-mlp", default=False, help="Also adapt the MLP projections (not only q/k/v/o).")
+@click.option("--max-steps", type=int, default=None, help="Stop after this many optimizer steps (smoke runs).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Adapter folder (default: adapters/tutor-lora, the one the tutor loads).")
+@click.option("--course", type=click.Path(path_type=Path), default=None, help="Course folder (default: shipped course).")
+@click.option("--data-only", is_flag=True, help="Build and check the examples, print the counts, do not train.")
+@click.option("--layers-from", type=int, default=0, show_default=True,
+              help="Adapt only transformer layers from this index up (backward stops there: cheaper on CPU).")
+@click.option("--train-size", type=int, default=None, help="Train on a weighted subset of this many examples.")
+@click.option("--save-steps", type=int, default=0, help="Also save a checkpoint every N steps (0 = per epoch only).")
+def train(
+    epochs: float,
+    rank: int,
+    lr: float,
+    max_len: int,
+    batch_size: int,
+    mlp: bool,
+    max_steps: int | None,
+    out: Path | None,
+    course: Path | None,
+    data_only: bool,
+    layers_from: int,
+    train_size: int | None,
+    save_steps: int,
+) -> None:
+    """Fine-tune the tutor model with LoRA on this course (CPU by default, GPU when present)."""
+    from tutor.llm.train import TrainError, run_training
+
+    try:
+        run_training(
+            epochs=epochs,
+            rank=rank,
+            lr=lr,
+            max_len=max_len,
+            batch_size=batch_size,
+            mlp=mlp,
+            max_steps=max_steps,
+            out=out,
+            course=course,
+            data_only=data_only,
+            layers_from=layers_from,
+            train_size=train_size,
+            save_steps=save_steps,
+            echo=click.echo,
+        )
+    except TrainError as exc:
+        raise click.ClickException(str(exc)) from exc
