@@ -48,6 +48,10 @@ async def test_real_tutor_streams_a_grounded_answer_with_a_source(tmp_path: Path
             assert block.sources, "a course answer cites at least one section"
             assert any(s.section_id in ("gan", "gan-deepfakes") for s in block.sources)
             assert block.evidence and any("discriminator" in e.text.lower() for e in block.evidence)
+            # the answer is saved by a worker once the stream ends: wait for it before the app closes
+            await wait_until(
+                pilot, lambda: len(services.history(app.learner.id)) >= 2, timeout=30, what="saved answer"
+            )
         assert app.errors == []
         saved = services.history(app.learner.id)
         assert [m.role for m in saved] == ["user", "assistant"]
