@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
+from tutor.llm.testing import tiny_llama as _tiny_llama  # noqa: E402
 from tutor.llm.train import (  # noqa: E402
     IGNORE_INDEX,
     TrainConfig,
@@ -31,18 +32,8 @@ class CharTokenizer:
 
 
 def tiny_llama(seed: int = 0):
-    torch.manual_seed(seed)
-    cfg = transformers.LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        initializer_range=0.3,  # a random head with the default 0.02 scale barely moves the logits
-    )
-    return transformers.LlamaForCausalLM(cfg)
+    # A random head with the default 0.02 scale barely moves the logits, hence the larger init.
+    return _tiny_llama(64, seed, max_position_embeddings=128, initializer_range=0.3, tie_word_embeddings=False)
 
 
 PAIRS = [
