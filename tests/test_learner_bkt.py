@@ -120,3 +120,35 @@ def test_parameter_file_round_trip_and_corrupt_file(tmp_path) -> None:
     path.write_text(json.dumps({"concepts": {"gan": {"params": {"p_init": 2}}}}))
     with pytest.raises(ParamsFileError, match="tutor learner fit"):
         load_params("c", path)
+
+
+def test_a_verdict_needs_evidence_both_ways() -> None:
+    from tutor.learner.bkt import decision
+
+    assert decision(0.95) is True and decision(0.999) is True
+    assert decision(0.05) is False and decision(0.01) is False
+    # the prior (0.2) and a half-way estimate are no verdict: "not mastered yet" is not "not mastered"
+    assert decision(0.2) is None and decision(0.94) is None and decision(0.051) is None
+
+
+def test_a_failed_prerequisite_decides_its_dependants() -> None:
+    from tutor.learner.bkt import decisions
+
+    prereqs = {"a": (), "b": ("a",), "c": ("b",), "d": ()}
+    got = decisions({"a": 0.03, "b": 0.2, "c": 0.6, "d": 0.2}, prereqs)
+    assert got == {"a": False, "b": False, "c": False, "d": None}  # c through b, transitively
+    got = decisions({"a": 0.97, "b": 0.2, "c": 0.96, "d": 0.01}, prereqs)
+    assert got == {"a": True, "b": None, "c": True, "d": False}  # an undecided prerequisite bounds nothing
+
+
+def test_without_learning_wrong_answers_can_settle_not_mastered() -> None:
+    # with the default learning rate (0.15) p_known never falls below 0.15, so "not mastered" could never
+    # be a verdict; with (almost) no learning, one wrong answer from the prior does it
+    from tutor.learner.bkt import NOT_MASTERED_THRESHOLD
+
+    p = 0.2
+    for _ in range(10):
+        p = update(p, False, P)
+    assert p > 0.15 > NOT_MASTERED_THRESHOLD
+    static = BKTParams(p_init=0.2, p_learn=1e-4, p_slip=0.1, p_guess=0.25)
+    assert update(0.2, False, static) < NOT_MASTERED_THRESHOLD

@@ -143,3 +143,69 @@ def test_length_cap(length: int) -> None:
     assert n == length
     assert session.stopped == "length"
     assert session.progress == (length, length)
+
+
+def test_information_gain_is_largest_where_the_model_is_unsure() -> None:
+    from tutor.quiz.selection import information_gain
+
+    gains = {p: information_gain(p) for p in (0.0, 0.01, 0.2, 0.5, 0.8, 0.99, 1.0)}
+    assert gains[0.0] == 0.0 and gains[1.0] == 0.0
+    assert gains[0.01] < 0.05 and gains[0.99] < 0.05
+    assert gains[0.5] > gains[0.2] > gains[0.01]
+    assert gains[0.5] > gains[0.8] > gains[0.99]
+
+
+def _state(mastery: dict[str, float], **kw) -> SelectionState:
+    targeted = ("basics", "nets", "gan", "rnn")
+    prereqs = effective_prerequisites({c.id: c.prerequisites for c in make_course().concepts}, set(targeted))
+    return SelectionState(pool=make_bank().items, targeted=targeted, prerequisites=prereqs, mastery=mastery,
+                          asked=frozenset(), **kw)
+
+
+def test_the_undecided_concept_comes_before_a_confidently_failed_weaker_one() -> None:
+    # nets and gan/rnn: basics mastered; gan and rnn wait for nets. Make nets confidently failed (0.02):
+    # weakest-first would drill it; the undecided one is asked first when both are eligible.
+    state = _state({"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.4})
+    assert AdaptiveSelector().choose(state).concepts == ("rnn",)
+    state = _state({"basics": 0.97, "nets": 0.97, "gan": 0.4, "rnn": 0.02})
+    assert "gan" in AdaptiveSelector().choose(state).concepts
+    # a confidently failed concept is still practised once nothing undecided is left
+    state = _state({"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.97})
+    assert "gan" in AdaptiveSelector().choose(state).concepts
+
+
+def test_due_reviews_still_come_first_the_most_informative_first() -> None:
+    mastery = {"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.5}
+    state = _state(mastery, due=("g1", "r1"))
+    assert AdaptiveSelector().choose(state).id == "r1"  # due, and its concept is the undecided one
+    state = _state(mastery, due=("g1",))
+    assert AdaptiveSelector().choose(state).id == "g1"  # due comes before any fresh item
+
+
+def test_fixed_order_goes_on_across_quizzes_and_starts_over() -> None:
+    from tutor.quiz.selection import FixedOrderSelector
+
+    bank = [i for i in make_bank().items if i.kind == "multiple_choice"]
+    selector = FixedOrderSelector()
+    asked: list[str] = []
+    for _ in range(3):  # three quizzes of 4 with the same selector (one learner)
+        quiz: set[str] = set()
+        for _ in range(4):
+            state = SelectionState(pool=bank, targeted=("basics",), prerequisites={}, mastery={},
+                                   asked=frozenset(quiz))
+            item = selector.choose(state)
+            quiz.add(item.id)
+            asked.append(item.id)
+    ids = [i.id for i in bank]
+    assert asked == (ids + ids)[:12]
+
+
+def test_defer_failed_reviews_is_off_in_the_app_and_waits_when_on() -> None:
+    mastery = {"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.5}
+    state = _state(mastery, due=("g1",))
+    assert AdaptiveSelector().choose(state).id == "g1"
+    deferring = AdaptiveSelector(defer_failed_reviews=True)
+    assert deferring.choose(state).id == "r1"  # the failed concept's review waits for the open one
+    # once nothing undecided is left, the failed concept is practised again
+    done = _state({"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.97}, due=("g1",))
+    assert "gan" in deferring.choose(done).concepts

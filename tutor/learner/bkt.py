@@ -16,9 +16,11 @@ mixture ``c * P(known | right) + (1 - c) * P(known | wrong)``. With ``c`` equal 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 MASTERY_THRESHOLD = 0.95  # p_known at or above this counts as mastered
+NOT_MASTERED_THRESHOLD = 0.05  # p_known at or below this: confidently not mastered (the mirror of mastery)
 
 
 class BKTParamError(ValueError):
@@ -94,3 +96,45 @@ def update(p_known: float, credit: float | bool, params: BKTParams, others_known
 
 def is_mastered(p_known: float) -> bool:
     return p_known >= MASTERY_THRESHOLD
+
+
+def decision(p_known: float) -> bool | None:
+    """The learner model's verdict on a concept: True mastered, False not mastered, None undecided.
+
+    Two-sided on purpose: a low-but-uncertain estimate (a concept never asked sits at its prior)
+    is *not* a verdict of "not mastered"; only P(known) <= NOT_MASTERED_THRESHOLD is, as only
+    P(known) >= MASTERY_THRESHOLD is mastery.
+    """
+    if p_known >= MASTERY_THRESHOLD:
+        return True
+    if p_known <= NOT_MASTERED_THRESHOLD:
+        return False
+    return None
+
+
+def decisions(mastery: Mapping[str, float], prerequisites: Mapping[str, Sequence[str]]) -> dict[str, bool | None]:
+    """Verdicts for every concept of ``mastery``, using the prerequisite graph as a bound.
+
+    Knowing a concept requires knowing its prerequisites, so P(known c) <= P(known p) for every
+    (transitive) prerequisite p: when a prerequisite is confidently not mastered, so is c, even
+    if c was never asked (that is why the quiz gates dependants behind their prerequisites).
+    """
+    memo: dict[str, float] = {}
+
+    def bound(concept: str, path: frozenset[str]) -> float:
+        if concept in memo:
+            return memo[concept]
+        value = mastery.get(concept, 0.0)
+        for pre in prerequisites.get(concept, ()):
+            if pre in mastery and pre not in path:
+                value = min(value, bound(pre, path | {concept}))
+        memo[concept] = value
+        return value
+
+    out: dict[str, bool | None] = {}
+    for concept, p in mastery.items():
+        if bound(concept, frozenset()) <= NOT_MASTERED_THRESHOLD:
+            out[concept] = False
+        else:
+            out[concept] = decision(p)
+    return out

@@ -4,13 +4,22 @@ Each simulated learner has a true state per concept (knows it or not) that is
 consistent with the prerequisite graph (nobody knows GANs without neural
 networks), drawn with a per-learner ability so the population ranges from
 novices to experts. A learner who knows every concept of an item answers right
-unless they slip; one who does not, guesses (a random option; almost never the
-right scenario answer). The true state does not change during the quiz, so
-"classified correctly" is well defined: the engine's BKT estimate says mastered
-(p_known >= 0.95) exactly for the concepts the learner knows.
+unless they slip (slip drawn per learner, 5-15%, mean 10%); one who does not,
+guesses (a random option: 25% on four options; almost never the right scenario
+answer). The true state does not change, so "classified correctly" is well
+defined: the learner model's verdict (``bkt.decisions``: mastered at
+P(known) >= 0.95, not mastered at P(known) <= 0.05 or when a prerequisite is,
+undecided in between) equals the true state for every concept. An undecided
+concept is *not* classified: sitting at the prior is no verdict.
 
-`run_policy` drives the real `QuizEngine` (with the in-memory store) so the
-measured policy is the shipped one, not a re-implementation.
+A simulated learner goes on across several quizzes (``quiz_length`` items each,
+``per_sitting`` quizzes one after the other, then a day's break), as a real one would: each quiz is a new session of the real
+`QuizEngine` over the same in-memory store, so mastery carries over, due reviews
+come first, and an item comes back in a later quiz (spaced review, or once a
+concept's fresh items are used up); never twice within one quiz. The measured
+policy is the shipped one, not a re-implementation. The engine uses BKT
+parameters that describe this population (``simulator_params``): slip and guess
+as simulated, and (almost) no learning, since the simulated state is fixed.
 """
 
 from __future__ import annotations
@@ -18,20 +27,25 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from tutor.content.model import Course
-from tutor.learner.bkt import MASTERY_THRESHOLD
+from tutor.learner.bkt import BKTParams, decisions
 from tutor.learner.memory import MemoryStore
 from tutor.learner.params import ParamSet
 from tutor.quiz.grading import ScenarioAnswer
 from tutor.quiz.model import MODEL_TYPES, MultipleChoice, QuestionBank, Scenario
 from tutor.quiz.selection import Selector
 
+SLIP_RANGE = (0.05, 0.15)  # per-learner slip, uniform: mean 0.10
+MC_GUESS = 0.25  # a random option among four
 SCENARIO_GUESS = 0.05  # chance that a learner who does not know picks an accepted type and explains it
 WRONG_EXPLANATION = "I am not sure which one fits."
+QUIZ_LENGTH = 10  # items per quiz, the app's default
+QUIZZES_PER_SITTING = 3  # quizzes taken one after the other, then a day's break
+SIM_P_LEARN = 1e-4  # the simulated state never changes (no learning); BKT needs a rate above 0
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,7 @@ def sample_learners(course: Course, n: int, seed: int = 0) -> list[SimLearner]:
         for cid in order:
             ready = all(knows.get(p, True) for p in prereqs[cid])
             knows[cid] = ready and rng.random() < ability
-        learners.append(SimLearner(f"sim-{i:04d}", knows, rng.uniform(0.03, 0.15), ability))
+        learners.append(SimLearner(f"sim-{i:04d}", knows, rng.uniform(*SLIP_RANGE), ability))
     return learners
 
 
@@ -91,21 +105,57 @@ def simulated_answer(learner: SimLearner, item: MultipleChoice | Scenario, rng: 
     return ScenarioAnswer(rng.choice(wrong), WRONG_EXPLANATION)
 
 
+def simulator_params(learners: Sequence[SimLearner], concepts: Sequence[str]) -> ParamSet:
+    """BKT parameters that describe the simulated population, so the eval measures selection, not a
+    mis-specified model: the simulator's slip (mean) and guess, no learning, and the prior per concept
+    (the share of the population that knows it; what `tutor learner fit` estimates from history)."""
+    from tutor.learner.params import ConceptFit
+
+    slip = sum(learner.slip for learner in learners) / len(learners)
+
+    def prior(concept: str) -> float:
+        share = sum(learner.knows.get(concept, False) for learner in learners) / len(learners)
+        return min(0.9, max(0.06, share))  # never a verdict from the prior alone
+
+    default = BKTParams(0.2, SIM_P_LEARN, slip, MC_GUESS)
+    return ParamSet(default=default, concepts={
+        c: ConceptFit(BKTParams(prior(c), SIM_P_LEARN, slip, MC_GUESS), "simulated") for c in concepts
+    })
+
+
 @dataclass
 class Trace:
-    """One simulated quiz: when (after how many items) the learner was first classified correctly."""
+    """One simulated learner: when (after how many items) they were first classified correctly."""
 
     learner: str
-    items: int  # items answered before the quiz stopped
-    classified_at: int | None  # None: never classified correctly within the quiz
+    items: int  # items answered in all
+    classified_at: int | None  # None: never classified correctly within the budget
     stopped: str = ""
     correct_at_end: bool = False
     history: list[bool] = field(default_factory=list)
-    wrong_at_end: tuple[str, ...] = ()  # concepts still classified wrongly when the quiz stopped
+    wrong_at_end: tuple[str, ...] = ()  # concepts misclassified (or undecided) when the learner stopped
+    quizzes: int = 0
 
 
-def classified(mastery: dict[str, float], learner: SimLearner, concepts: Sequence[str]) -> bool:
-    return all((mastery[c] >= MASTERY_THRESHOLD) == learner.knows.get(c, False) for c in concepts)
+def classified(
+    mastery: Mapping[str, float],
+    learner: SimLearner,
+    concepts: Sequence[str],
+    prerequisites: Mapping[str, Sequence[str]] | None = None,
+) -> bool:
+    """Every concept has a verdict and it is the true state (undecided counts as not classified)."""
+    return not misclassified(mastery, learner, concepts, prerequisites)
+
+
+def misclassified(
+    mastery: Mapping[str, float],
+    learner: SimLearner,
+    concepts: Sequence[str],
+    prerequisites: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[str, ...]:
+    """Concepts whose verdict is missing (undecided) or differs from the true state."""
+    verdicts = decisions({c: mastery[c] for c in concepts}, prerequisites or {})
+    return tuple(c for c in concepts if verdicts[c] is not learner.knows.get(c, False))
 
 
 def run_policy(
@@ -118,12 +168,23 @@ def run_policy(
     kind: str | None = None,
     seed: int = 0,
     max_items: int | None = None,
-    params=None,
+    quiz_length: int = QUIZ_LENGTH,
+    params: ParamSet | None = None,
     stores: list | None = None,
+    stop_when_classified: bool = True,
+    per_sitting: int = QUIZZES_PER_SITTING,
 ) -> list[Trace]:
-    """Quiz every simulated learner with one selection policy; the trace of each."""
+    """Quiz every simulated learner with one selection policy, quiz after quiz; the trace of each.
+
+    A learner stops once classified (with ``stop_when_classified``), when the budget of
+    ``max_items`` (default: the size of the pool) is spent, or when a new quiz has nothing to ask.
+    """
     from tutor.quiz.engine import QuizEngine
 
+    pool_size = len([i for i in bank.items if kind is None or i.kind == kind])
+    budget = max_items or pool_size
+    if params is None:
+        params = simulator_params(learners, [c.id for c in course.concepts])
     traces = []
     for index, learner in enumerate(learners):
         rng = random.Random(seed * 1_000_003 + index)
@@ -134,23 +195,41 @@ def run_policy(
             tick[0] += timedelta(seconds=30)
             return tick[0]
 
-        engine = QuizEngine(store, course, bank, selector=selector, clock=clock, grader=grader,
-                            params=params if params is not None else ParamSet())
+        policy = selector()  # one instance per learner: a policy may remember across the learner's quizzes
+        engine = QuizEngine(store, course, bank, selector=lambda policy=policy: policy, clock=clock, grader=grader,
+                            params=params)
         if stores is not None:
             stores.append(store)
         record = store.get_or_create_learner(learner.name)
-        pool_size = len([i for i in bank.items if kind is None or i.kind == kind])
-        session = engine.start(record.id, length=max_items or pool_size, kind=kind)
-        concepts = session.targeted
-        history = [classified(session.mastery, learner, concepts)]
-        while (item := session.next_item()) is not None:
-            session.submit(simulated_answer(learner, item, rng))
-            history.append(classified(session.mastery, learner, concepts))
-        summary = session.end()
-        first = next((i for i, ok in enumerate(history) if ok), None)
-        final = session.mastery
-        wrong = tuple(c for c in concepts if (final[c] >= MASTERY_THRESHOLD) != learner.knows.get(c, False))
-        traces.append(Trace(learner.name, summary.answered, first, summary.stopped, history[-1], history, wrong))
+        answered, quizzes, first, stopped = 0, 0, None, ""
+        history: list[bool] = []
+        session = None
+        while answered < budget:
+            session = engine.start(record.id, length=min(quiz_length, budget - answered), kind=kind)
+            concepts, prereqs = session.targeted, session.prerequisites
+            if not history:
+                history.append(classified(session.mastery, learner, concepts, prereqs))
+                first = 0 if history[0] else None
+            asked = 0
+            while first is None or not stop_when_classified:
+                item = session.next_item()
+                if item is None:
+                    break
+                session.submit(simulated_answer(learner, item, rng))
+                answered += 1
+                asked += 1
+                history.append(classified(session.mastery, learner, concepts, prereqs))
+                if history[-1] and first is None:
+                    first = answered
+            stopped = session.end().stopped
+            quizzes += 1
+            if (first is not None and stop_when_classified) or asked == 0:
+                break
+            # the next quiz: straight on within a sitting, the next day after the sitting's last
+            tick[0] += timedelta(days=1) if quizzes % per_sitting == 0 else timedelta(minutes=2)
+        assert session is not None
+        wrong = misclassified(session.mastery, learner, session.targeted, session.prerequisites)
+        traces.append(Trace(learner.name, answered, first, stopped, not wrong, history, wrong, quizzes))
     return traces
 
 
@@ -200,7 +279,7 @@ class PolicyFigures:
     items_to: dict[float, int | None]  # share of learners -> items needed (None: not reached)
     classified_ever: float  # share of learners classified correctly at some point
     classified_at_end: float
-    mean_items: float  # items asked before the quiz stopped
+    mean_items: float  # items asked per learner (until classified, the budget, or nothing left to ask)
     wrong_at_end: dict[str, int] = field(default_factory=dict)  # concept -> learners misclassified at the end
 
     def to_dict(self) -> dict:
@@ -226,7 +305,12 @@ def figures(policy: str, traces: Sequence[Trace], shares: Sequence[float] = SHAR
     )
 
 
-def compare(
+def compare(*args, **kwargs) -> list[PolicyFigures]:
+    """Adaptive, fixed-order and random selection on the same learners: the figures of each."""
+    return [figures(name, traces) for name, traces in compare_traces(*args, **kwargs).items()]
+
+
+def compare_traces(
     course: Course,
     bank: QuestionBank,
     learners: Sequence[SimLearner],
@@ -234,7 +318,12 @@ def compare(
     grader=None,
     kind: str | None = None,
     seed: int = 0,
-) -> list[PolicyFigures]:
+    max_items: int | None = None,
+    quiz_length: int = QUIZ_LENGTH,
+    params: ParamSet | None = None,
+    per_sitting: int = QUIZZES_PER_SITTING,
+    variant: bool = False,
+) -> dict[str, list[Trace]]:
     """Adaptive, fixed-order and random selection on the same learners (same answer randomness)."""
     from tutor.quiz.selection import AdaptiveSelector, FixedOrderSelector, RandomSelector
 
@@ -244,7 +333,10 @@ def compare(
         ("fixed", FixedOrderSelector),
         ("random", lambda: RandomSelector(seed * 1_000_003 + next(counter))),  # a new order per learner
     ]
-    return [
-        figures(name, run_policy(course, bank, learners, factory, grader=grader, kind=kind, seed=seed))
+    if variant:  # not the app's policy: due reviews of confidently failed concepts wait
+        policies.insert(1, ("adaptive-defer", lambda: AdaptiveSelector(defer_failed_reviews=True)))
+    return {
+        name: run_policy(course, bank, learners, factory, grader=grader, kind=kind, seed=seed,
+                         max_items=max_items, quiz_length=quiz_length, params=params, per_sitting=per_sitting)
         for name, factory in policies
-    ]
+    }

@@ -1,9 +1,15 @@
 """Which item to ask next: the adaptive policy, and the two baselines it is measured against.
 
 Adaptive (the quiz's policy):
-1. an item due for spaced review comes first (soonest due first);
-2. otherwise the weakest targeted concept that is not mastered and whose
-   prerequisites are mastered (p_known >= 0.95). A prerequisite with no items
+1. an item due for spaced review comes first (when several are due, the one
+   on the concept the learner model is least sure about; then soonest due);
+2. otherwise, among the targeted concepts that are not mastered and whose
+   prerequisites are mastered (p_known >= 0.95), the one an answer tells most
+   about: the largest expected information gain on "knows it or not" (BKT with
+   the default slip and guess), ties to the weaker concept. A concept still
+   undecided (near its prior, or after one lucky answer) comes before one
+   already confidently failed, which is practised again once the open
+   questions are settled. A prerequisite with no items
    in this quiz is looked through to its own prerequisites; one outside the
    targeted concepts never blocks, so "quiz me on GANs" quizzes GANs;
 3. among that concept's items: one not seen before if possible; one whose
@@ -27,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tutor.learner.bkt import MASTERY_THRESHOLD
+from tutor.learner.bkt import DEFAULT_PARAMS, MASTERY_THRESHOLD, BKTParams, decisions
 from tutor.quiz.model import MultipleChoice, Scenario
 
 Item = MultipleChoice | Scenario
@@ -102,8 +108,42 @@ def others_known(item: Item, concept: str, mastery: Mapping[str, float]) -> floa
     return math.prod(mastery.get(c, 0.0) for c in item.concepts if c != concept)
 
 
+def _entropy(p: float) -> float:
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -(p * math.log2(p) + (1.0 - p) * math.log2(1.0 - p))
+
+
+def information_gain(p_known: float, params: BKTParams = DEFAULT_PARAMS) -> float:
+    """Expected drop in uncertainty (bits) about "knows the concept" from one more answer.
+
+    Largest for an undecided concept, near zero for one already known or confidently not known:
+    asking where the learner model is unsure settles the learner's state in the fewest items.
+    """
+    p = max(0.0, min(1.0, p_known))
+    right = p * (1.0 - params.p_slip) + (1.0 - p) * params.p_guess
+    if right <= 0.0 or right >= 1.0:
+        return 0.0
+    after_right = p * (1.0 - params.p_slip) / right
+    after_wrong = p * params.p_slip / (1.0 - right)
+    return _entropy(p) - right * _entropy(after_right) - (1.0 - right) * _entropy(after_wrong)
+
+
 class AdaptiveSelector:
+    """The quiz's policy (see the module docstring).
+
+    ``defer_failed_reviews`` (off in the app; measured by `tutor eval adaptive --variant`): a due
+    review whose every concept the learner model confidently says is *not* known (P(known) <= 0.05,
+    or a prerequisite's) waits until nothing else is eligible, like a concept set aside: answering it
+    again repeats a miss rather than testing retention.
+    """
+
     name = "adaptive"
+
+    def __init__(self, *, defer_failed_reviews: bool = False) -> None:
+        self.defer_failed_reviews = defer_failed_reviews
+        if defer_failed_reviews:
+            self.name = "adaptive-defer"
 
     def open_concepts(self, state: SelectionState, *, informative: bool = True) -> list[str]:
         """Targeted concepts not mastered that still have an unasked item worth asking.
@@ -111,17 +151,12 @@ class AdaptiveSelector:
         With ``informative``, only items whose other concepts are probably known count: an item on
         "AI subsets and neural networks" is kept for AI subsets until neural networks is known.
         """
-        remaining = state.remaining()
-        out = []
-        for c in state.targeted:
-            if state.mastered(c):
-                continue
-            items = [i for i in remaining if c in i.concepts]
-            if informative:
-                items = [i for i in items if others_known(i, c, state.mastery) >= INFORMATIVE]
-            if items:
-                out.append(c)
-        return out
+        practisable: set[str] = set()
+        for item in state.remaining():  # one pass over the items, not one per concept
+            for c in item.concepts:
+                if c not in practisable and (not informative or others_known(item, c, state.mastery) >= INFORMATIVE):
+                    practisable.add(c)
+        return [c for c in state.targeted if c in practisable and not state.mastered(c)]
 
     def eligible(self, state: SelectionState) -> list[str]:
         """Open concepts whose prerequisites are mastered or no longer practisable in this quiz.
@@ -145,14 +180,23 @@ class AdaptiveSelector:
         if not remaining:
             return None
         by_id = {item.id: item for item in remaining}
-        for item_id in state.due:
-            if item_id in by_id:
-                return by_id[item_id]
+        due = [by_id[item_id] for item_id in state.due if item_id in by_id]
+        deferred: list[Item] = []
+        if due and self.defer_failed_reviews:
+            verdicts = decisions(state.mastery, state.prerequisites)
+            failed = [item for item in due if all(verdicts.get(c, None) is False for c in item.concepts)]
+            due, deferred = [item for item in due if item not in failed], failed
+        if due:  # the most informative due item first; ties: the soonest due (the order of state.due)
+            return max(due, key=lambda item: round(max(
+                information_gain(state.mastery.get(c, 0.0)) for c in item.concepts), 6))
         eligible = self.eligible(state)
         if not eligible:
-            return None
+            return deferred[0] if deferred else None
         order = {c: i for i, c in enumerate(state.targeted)}
-        concept = min(eligible, key=lambda c: (state.mastery.get(c, 0.0), order[c]))
+        concept = min(
+            eligible,
+            key=lambda c: (-round(information_gain(state.mastery.get(c, 0.0)), 6), state.mastery.get(c, 0.0), order[c]),
+        )
         target = target_difficulty(state.mastery.get(concept, 0.0))
         candidates = [(i, item) for i, item in enumerate(remaining) if concept in item.concepts]
 
@@ -177,17 +221,27 @@ class AdaptiveSelector:
 
 
 class FixedOrderSelector:
-    """Bank order, as a paper quiz would ask them (baseline)."""
+    """Bank order, as a workbook would ask them (baseline), going on where the last quiz stopped."""
 
     name = "fixed"
 
+    def __init__(self) -> None:
+        self._last: str | None = None  # kept across a learner's quizzes when one instance serves them all
+
     def choose(self, state: SelectionState) -> Item | None:
-        remaining = state.remaining()
-        return remaining[0] if remaining else None
+        # a workbook goes on after the last item done, and starts over at the end
+        ids = [item.id for item in state.pool]
+        start = ids.index(self._last) + 1 if self._last in ids else 0
+        for k in range(len(ids)):
+            item = state.pool[(start + k) % len(ids)]
+            if item.id not in state.asked:
+                self._last = item.id
+                return item
+        return None
 
 
 class RandomSelector:
-    """Uniformly random unasked item (baseline)."""
+    """Uniformly random unasked item, one not done in an earlier quiz if any is left (baseline)."""
 
     name = "random"
 
@@ -196,4 +250,5 @@ class RandomSelector:
 
     def choose(self, state: SelectionState) -> Item | None:
         remaining = state.remaining()
-        return self._rng.choice(remaining) if remaining else None
+        fresh = [item for item in remaining if item.id not in state.seen]
+        return self._rng.choice(fresh or remaining) if remaining else None
