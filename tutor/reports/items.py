@@ -128,10 +128,10 @@ def _option(answer: str, scenario: bool) -> str:
 
 
 def item_report(conn: Connection, info: CourseInfo, catalog: ItemCatalog) -> ItemsReport:
-    learner_ids, item_ids, scores, answers = queries.first_attempts(conn)
+    groups = queries.first_attempt_groups(conn)
     if catalog.key_points:
-        answers = [_option(a, catalog.is_scenario(i)) for i, a in zip(item_ids, answers, strict=True)]
-    matrix = item_matrix.from_columns(learner_ids, item_ids, scores, answers)
+        groups = [g._replace(answer=_option(g.answer, catalog.is_scenario(g.item_id))) for g in groups]
+    matrix = item_matrix.from_groups(groups)
     stats = item_matrix.analyse(matrix, catalog.keys)
 
     missed = _missed_points(conn, catalog, [s.item_id for s in stats if catalog.is_scenario(s.item_id)])

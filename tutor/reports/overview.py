@@ -252,19 +252,36 @@ def class_overview(conn: Connection, info: CourseInfo, learner_ids: Sequence[int
     concept_ids = list(info.concept_names)
     known_concepts = set(concept_ids)
     objective_of = info.concept_objective
-    per_learner: dict[int, dict[str, float]] = defaultdict(dict)
-    stuck_of: dict[int, list[tuple[str, float, int]]] = defaultdict(list)
-    concept_sum: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])  # concept -> [sum, learners]
-    for lid, cid, p_known, tries, _right in queries.mastery(conn, learner_ids):
-        per_learner[lid][cid] = p_known
-        entry = concept_sum[cid]
-        entry[0] += p_known
-        entry[1] += 1
-        if cid not in known_concepts:
-            known_concepts.add(cid)
-            concept_ids.append(cid)
+    # one pass over every (learner, concept) row: 200,000 of them in a large class, so the loop stays lean
+    per_learner: dict[int, dict[str, float]] = {}
+    per_objective: dict[int, dict[str, list[float]]] = {}  # learner -> objective -> P(known), in row order
+    stuck_of: dict[int, list[tuple[str, float, int]]] = {}
+    concept_total: dict[str, float] = {}
+    concept_n: dict[str, int] = {}
+    for lid, cid, p_known, tries in queries.mastery(conn, learner_ids):
+        concepts = per_learner.get(lid)
+        if concepts is None:
+            concepts = per_learner[lid] = {}
+            per_objective[lid] = {}
+        concepts[cid] = p_known
+        oid = objective_of.get(cid)
+        if oid is not None:
+            values = per_objective[lid].get(oid)
+            if values is None:
+                per_objective[lid][oid] = [p_known]
+            else:
+                values.append(p_known)
+        if cid in concept_n:
+            concept_total[cid] += p_known
+            concept_n[cid] += 1
+        else:
+            concept_total[cid] = 0.0 + p_known
+            concept_n[cid] = 1
+            if cid not in known_concepts:
+                known_concepts.add(cid)
+                concept_ids.append(cid)
         if p_known < STUCK_BELOW and tries >= STUCK_ATTEMPTS:
-            stuck_of[lid].append((cid, p_known, tries))
+            stuck_of.setdefault(lid, []).append((cid, p_known, tries))
 
     objective_ids = list(info.objective_names)
     for cid in concept_ids:
@@ -274,13 +291,10 @@ def class_overview(conn: Connection, info: CourseInfo, learner_ids: Sequence[int
 
     summaries = []
     stuck: list[StuckEntry] = []
+    no_objectives: dict[str, list[float]] = {}
     for person in people:
-        concepts = per_learner.get(person.id, {})
-        by_objective: dict[str, list[float]] = defaultdict(list)
-        for cid, p in concepts.items():
-            oid = objective_of.get(cid)
-            if oid is not None:
-                by_objective[oid].append(p)
+        concepts = per_learner.get(person.id) or {}
+        by_objective = per_objective.get(person.id, no_objectives)
         act = activity.get(person.id)
         chat = chats.get(person.id)
         stuck_here = sorted(stuck_of.get(person.id, ()), key=lambda s: (s[1], s[0]))
@@ -299,19 +313,21 @@ def class_overview(conn: Connection, info: CourseInfo, learner_ids: Sequence[int
                 correct=act.correct if act else 0,
                 questions=chat.questions if chat else 0,
                 mastery=_mean(list(concepts.values())),
-                concepts=dict(concepts),
-                objectives={oid: _mean(by_objective.get(oid, [])) for oid in objective_ids},
+                concepts=concepts,
+                objectives={oid: _mean(by_objective.get(oid, ())) for oid in objective_ids},
                 stuck=tuple(cid for cid, _, _ in stuck_here),
             )
         )
-        stuck += [
-            StuckEntry(person.id, person.name, cid, info.concept_name(cid), p, tries) for cid, p, tries in stuck_here
-        ]
+        if stuck_here:
+            stuck += [
+                StuckEntry(person.id, person.name, cid, info.concept_name(cid), p, tries)
+                for cid, p, tries in stuck_here
+            ]
 
     stuck_count = Counter(s.concept_id for s in stuck)
     concept_rows = []
     for cid in concept_ids:
-        total, n = concept_sum.get(cid, (0.0, 0))
+        total, n = concept_total.get(cid, 0.0), concept_n.get(cid, 0)
         concept_rows.append(
             ConceptSummary(
                 concept_id=cid,

@@ -8,6 +8,7 @@ its queries on one read-only connection of the store's engine.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -47,14 +48,27 @@ class Reports:
 
     @contextmanager
     def _conn(self, doing: str) -> Iterator[Connection]:
+        """A connection for one report, with Python's cycle collector paused meanwhile.
+
+        A class-wide report creates hundreds of thousands of small objects that
+        all stay alive until it returns; each allocation burst would start a
+        collection that walks every one of them again (a third of the class
+        overview's time, measured). Reports make no reference cycles worth
+        collecting early, and the collector runs as usual afterwards.
+        """
         from sqlalchemy.exc import SQLAlchemyError
 
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             with self.store.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             message = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
             raise ReportError(f"could not read {doing}: {message}") from None
+        finally:
+            if collecting:
+                gc.enable()
 
     # ------------------------------------------------------------------ class-wide
     def class_overview(self) -> ClassOverview:

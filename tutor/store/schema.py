@@ -6,9 +6,14 @@ create exactly these tables (a test compares the two), so any change here needs
 a new migration.
 
 Why the indexes look the way they do:
-- quiz_attempts (learner_id, created, id): one learner's recent attempts, oldest first.
-- quiz_attempts (item_id): item statistics for the instructor reports. Every
-  extra index on this, the biggest table, costs insert speed, so that is all.
+- quiz_attempts has two indexes, each carrying extra columns so the
+  instructor reports (which read all of this, the biggest table) scan an index
+  in order and never the table (migration 0002):
+  (learner_id, created, id, item_id, correct, seconds, session_id) serves one
+  learner's attempts oldest first, per-learner activity and answer timelines;
+  (item_id, learner_id, created, correct, score, answer) serves per-item totals
+  and first attempts. Every extra index on this table costs insert speed, so
+  these replace the narrow ones rather than adding to them.
 - chat_messages (learner_id, created, id): a learner's conversation in order.
 - hints (learner_id, item_id), study_sessions (learner_id, started).
 - concept_mastery / review_schedule: the unique (learner, concept|item) pair is
@@ -135,8 +140,11 @@ class ChatMessage(Base):
 class QuizAttempt(Base):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
-        Index(None, "learner_id", "created", "id"),
-        Index(None, "item_id"),
+        Index(
+            "ix_quiz_attempts_learner_timeline",
+            "learner_id", "created", "id", "item_id", "correct", "seconds", "session_id",
+        ),
+        Index("ix_quiz_attempts_item_learner", "item_id", "learner_id", "created", "correct", "score", "answer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
