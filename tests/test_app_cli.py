@@ -19,9 +19,12 @@ def test_app_command_options() -> None:
 
 def test_bench_app_prints_one_json_object(monkeypatch) -> None:
     runs = iter([
-        {"first_paint_s": 0.4, "ready_s": 3.0, "state": "ready", "imported_s": 0.3, "detail": ""},
-        {"first_paint_s": 0.6, "ready_s": 5.0, "state": "ready", "imported_s": 0.5, "detail": ""},
-        {"first_paint_s": 0.5, "ready_s": 4.0, "state": "ready", "imported_s": 0.4, "detail": ""},
+        {"first_paint_s": 0.4, "ready_s": 3.0, "state": "ready", "imported_s": 0.3, "detail": "",
+         "stages": {"embedder_s": 1.0, "model_s": 2.0}},
+        {"first_paint_s": 0.6, "ready_s": 5.0, "state": "ready", "imported_s": 0.5, "detail": "",
+         "stages": {"embedder_s": 3.0, "model_s": 4.0}},
+        {"first_paint_s": 0.5, "ready_s": 4.0, "state": "ready", "imported_s": 0.4, "detail": "",
+         "stages": {"embedder_s": 2.0}},
     ])
     monkeypatch.setattr(bench_app, "_one_run", lambda db, timeout: next(runs))
     result = CliRunner().invoke(cli, ["bench", "app", "--json"])
@@ -30,6 +33,7 @@ def test_bench_app_prints_one_json_object(monkeypatch) -> None:
     assert figures["first_paint_s"] == 0.5 and figures["first_paint_max_s"] == 0.6
     assert figures["ready_s"] == 4.0 and figures["ready_ok"] and figures["first_paint_ok"]
     assert len(figures["each_run"]) == 3
+    assert figures["stages_s"] == {"embedder_s": 2.0, "model_s": 3.0}  # medians of the runs that report a stage
 
 
 def test_bench_app_table_flags_a_tutor_that_never_got_ready(monkeypatch) -> None:

@@ -307,6 +307,8 @@ class FakeServices:
         return list(self._messages.get(learner_id, []))[-(limit or 10**6):]
 
     def save_message(self, learner_id: int, message: ChatMessage, answer: AnswerView | None = None) -> None:
+        if self.closed:  # like the real store once `tutor app` has closed it on the way out
+            raise ServiceError("The progress database is closed.")
         self._messages.setdefault(learner_id, []).append(message)
 
     def clear_history(self, learner_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -155,6 +156,35 @@ async def test_restart_restores_the_conversation() -> None:
         # the restored turns go with the next question as history
         await ask(pilot, again, "And the generator?")
         assert services.asked[-1][1] == [("user", "What is a GAN?"), ("assistant", FULL_ANSWER)]
+
+
+async def test_quitting_mid_answer_saves_the_question_and_the_partial_answer() -> None:
+    services = FakeServices(token_delay=0.3)
+    app = TutorApp(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await enter_as(pilot, app, "Zoe")
+        await pilot.press(*"What is a GAN?", "enter")
+        block = await wait_until(pilot, lambda: app.screen.query(AnswerBlock).last(), what="block")
+        await wait_until(pilot, lambda: block.text, what="first tokens")
+        shown = block.text
+    # the app has quit mid-answer; `tutor app` closes the store right away
+    services.close()
+    await asyncio.sleep(1.0)  # an answer worker still running now finds the store closed
+    services.closed = False
+    again = TutorApp(services, learner="Zoe")
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: again.current_mode == "chat" and again.screen.restored.is_set(), what="chat")
+        assert [w.text for w in again.screen.query(UserLine)] == ["What is a GAN?"]
+        restored = again.screen.query(AnswerBlock)
+        assert len(restored) == 1
+        partial = restored.first()
+        assert partial.text.startswith(shown) and 0 < len(partial.text) < len(FULL_ANSWER)
+        assert partial.has_class("-cancelled")
+        assert "Stopped" in str(partial.query_one(".answer-status", Static).render())
+        # an interrupted answer is not handed to the model as something the tutor said
+        await ask(pilot, again, "And the generator?")
+        assert ("assistant", partial.text) not in services.asked[-1][1]
+        assert again.errors == []
 
 
 async def test_out_of_course_question_gets_the_out_of_scope_reply() -> None:

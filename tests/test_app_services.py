@@ -158,6 +158,43 @@ async def test_restart_restores_the_conversation_from_the_real_store(tmp_path: P
     assert again.errors == []
 
 
+async def test_quitting_mid_answer_keeps_the_partial_answer_in_the_real_store(tmp_path: Path) -> None:
+    pytest.importorskip("tutor.store.store")
+    from textual.widgets import Static
+
+    from tutor.app.app import TutorApp
+    from tutor.app.widgets.chat import AnswerBlock, UserLine
+
+    def make(delay: float) -> TutorApp:
+        svc = TutorServices(ServicesConfig(db=f"sqlite:///{tmp_path / 'chat.db'}"),
+                            tutor_factory=lambda cfg, course: FakeTutor(delay=delay), warm_grader=False)
+        return TutorApp(svc, learner="Mia")
+
+    app = make(0.3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current_mode == "chat" and app.screen.restored.is_set(), timeout=15, what="chat")
+        await pilot.press(*"What is a GAN?", "enter")
+        block = await wait_until(pilot, lambda: app.screen.query(AnswerBlock).last(), timeout=15, what="block")
+        await wait_until(pilot, lambda: block.text, timeout=15, what="first tokens")
+        shown = block.text
+    app.services.close()  # as `tutor app` does once the app has quit
+    again = make(0.0)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: again.current_mode == "chat" and again.screen.restored.is_set(), timeout=15,
+                         what="restored chat")
+        assert [w.text for w in again.screen.query(UserLine)] == ["What is a GAN?"]
+        answers = again.screen.query(AnswerBlock)
+        assert len(answers) == 1
+        partial = answers.first()
+        assert partial.text.startswith(shown) and partial.text != FULL_ANSWER
+        assert partial.has_class("-cancelled") and "Stopped" in str(partial.query_one(".answer-status", Static).render())
+        assert partial.sources and partial.sources[0].section_id == "gan"
+    history = again.services.history(again.learner.id)
+    assert [(m.role, m.cancelled) for m in history] == [("user", False), ("assistant", True)]
+    again.services.close()
+    assert again.errors == []
+
+
 # ----------------------------------------------------------------- pure helpers
 def test_slash_parsing_and_typos() -> None:
     assert parse("/quiz gans") == parse("  /QUIZ   gans ")

@@ -51,6 +51,7 @@ def main() -> None:
                 marks["ready_cpu_s"] = time.process_time()
                 marks["state"] = readiness.state
                 marks["detail"] = readiness.detail
+                marks["stages"] = dict(getattr(self.services, "load_seconds", {}) or {})
                 self.call_after_refresh(self.exit)
 
         def _give_up(self) -> None:

@@ -5,10 +5,11 @@ keeps its own state while the student moves between them: a quiz half done
 is still there after a look at the lesson. The welcome page picks the learner;
 choosing another learner rebuilds the pages.
 
-The app paints first and loads later: the database and course open in a
-worker, the models load in a daemon thread (a model load cannot be
-interrupted, and a daemon thread does not hold up quitting), and
-``readiness`` tells every page how far it got.
+The app paints first and loads later: right after the first frame, the
+database and course open in a worker while the models load next to it in a
+daemon thread (a model load cannot be interrupted, and a daemon thread does
+not hold up quitting); the models need neither the database nor the learner,
+so they do not wait for either. ``readiness`` tells every page how far it got.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class TutorApp(App[None]):
         self.settings_path = settings_path  # None: don't remember the theme (tests)
         self._warm_up_enabled = warm_up
         self._opened_event = threading.Event()
+        self._warm_up_started = False
         self.pages: dict[str, Any] = {}  # mode -> its page, filled as pages mount
         self.errors: list[BaseException] = []  # bugs caught on the way (tests assert it stays empty)
         settings = self._read_settings()
@@ -116,14 +118,20 @@ class TutorApp(App[None]):
     # ------------------------------------------------------------------ start-up
     def on_mount(self) -> None:
         self.switch_mode("welcome")
-        # Paint first: the start-up thread imports SQLAlchemy and reads the course, and
-        # would hold the GIL while the first frame is being laid out.
-        self.call_after_refresh(self.start_services)
+        # Paint first: the start-up threads import SQLAlchemy and torch, and would hold
+        # the GIL while the first frame is being laid out.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        self.start_services()
+        if self._warm_up_enabled and not self._warm_up_started:
+            self._warm_up_started = True
+            self.readiness = Readiness("loading", "Loading the language model and the search index…")
+            threading.Thread(target=self._warm_up, name="tutor-warm-up", daemon=True).start()
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
     def start_services(self) -> None:
-        """Open the store, the course and the bank, then start loading the models."""
-        self._set_readiness(Readiness("starting", "Opening your progress and the course…"))
+        """Open the store and the course (the models load meanwhile: `_start`)."""
         try:
             self.services.open()
         except ServiceError as exc:
@@ -134,10 +142,6 @@ class TutorApp(App[None]):
             return
         self._opened_event.set()
         self.from_thread(setattr, self, "opened", True)
-        if not self._warm_up_enabled:
-            return
-        self._set_readiness(Readiness("loading", "Loading the language model and the search index…"))
-        threading.Thread(target=self._warm_up, name="tutor-warm-up", daemon=True).start()
 
     def _warm_up(self) -> None:
         try:

@@ -48,6 +48,9 @@ STYLES = ("analogy", "example", "step-by-step", "concise")
 HISTORY_TURNS = 6
 #: How long a question waits for the models before giving up.
 READY_TIMEOUT_S = 600.0
+#: The timings key that marks a stored answer as interrupted (Esc, or the app quit mid-answer):
+#: the store keeps per-message timings as a JSON map, so the mark needs no schema change.
+INTERRUPTED_KEY = "interrupted"
 
 
 class ServiceError(Exception):
@@ -141,17 +144,32 @@ class TutorServices:
         self._warm_grader = warm_grader  # False: the exercise grader loads on first use (tests)
         self._db = threading.RLock()  # one database call at a time across workers
         self._ready = threading.Event()
+        self._opened = threading.Event()  # set when `open` ended, well or not
         self._warm_error: ServiceError | None = None
         self._store: Any = None
         self._course: Course | None = None
         self._bank: Any = None
+        self._bank_lock = threading.Lock()
+        self._bank_read = False  # the bank is read on first use (or after warm-up), not at start
+        self._bank_error: ServiceError | None = None
+        self.load_seconds: dict[str, float] = {}  # the tutor's load stages, once warm-up is done
         self._tutor: Any = None
         self._engine: Any = None
         self._chat_sessions: dict[int, int] = {}
 
     # ----------------------------------------------------------------- lifecycle
     def open(self) -> None:
-        """Open the database and read the course and its question bank (about a second)."""
+        """Open the database and read the course (under a second).
+
+        The question bank is read later (`bank`): parsing it costs most of a second of
+        CPU, which at start-up would come out of the models' loading time.
+        """
+        try:
+            self._open()
+        finally:
+            self._opened.set()
+
+    def _open(self) -> None:
         from tutor import config as tutor_config
 
         tutor_config.offline()
@@ -169,7 +187,6 @@ class TutorServices:
                 "Check --db or TUTOR_DB_URL; `tutor db upgrade` repairs an old schema.",
             ) from exc
         self._course = self._load_course()
-        self._bank = self._load_bank()
 
     def _load_course(self) -> Course:
         try:
@@ -200,13 +217,31 @@ class TutorServices:
                 "Fix the quiz file named above (`tutor content validate` checks it).",
             ) from exc
 
+    def _need_bank(self) -> Any:
+        """The question bank, read on first use; raises the ServiceError of a broken bank file."""
+        with self._bank_lock:
+            if not self._bank_read and self._course is not None:
+                try:
+                    self._bank = self._load_bank()
+                except ServiceError as exc:
+                    self._bank_error = exc
+                self._bank_read = True
+        if self._bank_error is not None:
+            raise self._bank_error
+        return self._bank
+
     def warm_up(self) -> None:
-        """Load the embedder and the language model; questions wait for this."""
+        """Load the embedder and the language model; questions wait for this.
+
+        Needs neither the database nor `open`: the app starts it at once, next to `open`.
+        """
         try:
             if self._tutor_factory is not None:
+                self._opened.wait(READY_TIMEOUT_S)  # a scripted pipeline is handed the course `open` reads
                 self._tutor = self._tutor_factory(self.config, self._course)
             else:
                 self._tutor = _load_real_tutor(self.config)
+            self.load_seconds = dict(getattr(self._tutor, "load_seconds", {}) or {})
         except ServiceError as exc:
             self._warm_error = exc
             raise
@@ -246,8 +281,11 @@ class TutorServices:
 
     @property
     def bank(self) -> Any:
-        """The question bank (None until opened, or when none is installed)."""
-        return self._bank
+        """The question bank (None until opened, when none is installed, or when it is broken)."""
+        try:
+            return self._need_bank()
+        except ServiceError:
+            return None
 
     @property
     def store(self) -> Any:
@@ -276,10 +314,11 @@ class TutorServices:
 
     def item_label(self, item_id: str) -> str:
         """The start of a question's text, to name it in lists."""
-        if self._bank is None:
+        bank = self.bank
+        if bank is None:
             return item_id
         try:
-            item = self._bank.item(item_id)
+            item = bank.item(item_id)
         except KeyError:
             return item_id
         text = " ".join(str(getattr(item, "stem", None) or getattr(item, "scenario", "")).split())
@@ -329,6 +368,7 @@ class TutorServices:
                 text=record.text,
                 sources=tuple(SourceView(sid, self.section_title(sid)) for sid in record.sources),
                 in_scope=record.in_scope,
+                cancelled=bool((record.timings or {}).get(INTERRUPTED_KEY)),
                 created=record.created,
             )
             for record in records
@@ -350,6 +390,8 @@ class TutorServices:
                     "adapter_id": answer.adapter_id,
                     "timings": dict(answer.timings) or None,
                 }
+            if message.cancelled:
+                extra["timings"] = {**(extra.get("timings") or {}), INTERRUPTED_KEY: 1.0}
             store.add_message(
                 learner_id,
                 message.role,
@@ -427,7 +469,7 @@ class TutorServices:
         self, learner_id: int, *, concepts: Sequence[str] | None = None, objective: str | None = None,
         length: int = 10, kind: str | None = None,
     ) -> QuizRun:
-        if self._bank is None:
+        if self._need_bank() is None:
             raise ServiceError("Quizzes are not available: no question bank was found.", "Reinstall tutor: make install")
         try:
             from tutor.quiz.engine import QuizEngine
@@ -451,7 +493,13 @@ class TutorServices:
         return self._engine
 
     def warm_extras(self) -> None:
-        """After the tutor is ready: load the exercise grader's embedder so the first exercise is quick."""
+        """After the tutor is ready: read the question bank and load the exercise grader's embedder,
+        so the first quiz and exercise are quick."""
+        self._opened.wait(READY_TIMEOUT_S)
+        try:
+            self._need_bank()
+        except ServiceError:
+            return  # said when a quiz is asked for
         if self._bank is None or self._store is None or not self._warm_grader:
             return
         try:
@@ -468,7 +516,7 @@ class TutorServices:
         except ImportError as exc:
             raise ServiceError(f"Progress reports are not available: {exc}", "Reinstall tutor: make install") from exc
         with self._db:
-            report = learner_progress(self._need_store(), self._course, self._bank, learner_id)
+            report = learner_progress(self._need_store(), self._course, self.bank, learner_id)
         return progress_view(report, self)
 
 

@@ -60,6 +60,7 @@ def bench_app(runs: int, timeout: float, as_json: bool) -> None:
         "first_paint_cpu_s": _median(r.get("first_paint_cpu_s") for r in results),
         "ready_cpu_s": _median(r.get("ready_cpu_s") for r in results if r.get("state") == "ready"),
         "load_average_1m": _load_average(),
+        "stages_s": _stage_medians(results),
         "ready_state": states[-1],
         "ready_detail": results[-1].get("detail", ""),
         "goal_first_paint_s": GOAL_FIRST_PAINT_S,
@@ -89,8 +90,24 @@ def bench_app(runs: int, timeout: float, as_json: bool) -> None:
         f"{'< ' + str(GOAL_READY_S):>10}  {'yes' if figures['ready_ok'] else 'NO ':<3} "
         f"{_fmt(figures['ready_cpu_s']):>7}"
     )
+    if figures["stages_s"]:
+        click.echo("tutor load stages (median s; the model loads next to the course, embedder and index):")
+        click.echo("  " + "  ".join(f"{name.removesuffix('_s')} {value:.2f}" for name, value in figures["stages_s"].items()))
     if figures["ready_state"] != "ready":
         click.echo(f"tutor not ready: {figures['ready_state']} {figures['ready_detail']}".rstrip())
+
+
+def _stage_medians(results: list[dict]) -> dict[str, float]:
+    """Median of each load stage the probes reported (`Tutor.load_seconds`), in the order first seen."""
+    names: list[str] = []
+    for r in results:
+        names += [n for n in (r.get("stages") or {}) if n not in names]
+    out = {}
+    for name in names:
+        value = _median((r.get("stages") or {}).get(name) for r in results)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def _median(values) -> float | None:  # noqa: ANN001

@@ -190,11 +190,15 @@ def plain(markdown: str) -> str:
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Stems of everyday English words (textstat's Dale-Chall list), plus stopwords and question words."""
-    from importlib import resources
+    import importlib.util
+    from pathlib import Path
 
     found: set[str] = set(STOPWORDS) | set(QUESTION_WORDS)
     try:
-        text = resources.files("textstat").joinpath("resources/en/easy_words.txt").read_text()
+        # Located, not imported: importing textstat imports nltk (seconds of CPU on the first question).
+        spec = importlib.util.find_spec("textstat")
+        roots = list(spec.submodule_search_locations or []) if spec is not None else []
+        text = (Path(roots[0]) / "resources" / "en" / "easy_words.txt").read_text() if roots else ""
         found |= {w.strip().lower() for w in text.split() if w.strip()}
     except (ModuleNotFoundError, FileNotFoundError, OSError):  # pragma: no cover - optional resource
         pass

@@ -32,6 +32,42 @@ RESTORE_LIMIT = 100
 CANCEL_GRACE_S = 2.0
 
 
+class _Turn:
+    """One question and its answer as far as it got, saved once whatever ends it.
+
+    The answer worker fills it as the stream arrives; the worker saves it when the
+    answer ends, and the page saves it itself when it closes mid-answer (the app
+    quits), because by then the worker may outlive the database. A lock makes the
+    first save the only one.
+    """
+
+    def __init__(self, question: str, learner_id: int) -> None:
+        self.question = question
+        self.learner_id = learner_id  # whose turn it is, even if the page closes because the learner changed
+        self.text = ""
+        self.answer: AnswerView | None = None  # the evidence event, then the final answer
+        self.question_saved = False
+        self.answer_saved = False
+        self.lock = threading.Lock()
+
+    def add(self, delta: str) -> None:
+        with self.lock:
+            self.text += delta
+
+    def message(self, final: AnswerView | None, *, interrupted: bool) -> tuple[ChatMessage, AnswerView | None]:
+        """The tutor's message to store: the whole answer, or what had streamed when it was stopped."""
+        answer = final or self.answer
+        text = answer.answer if answer is not None and answer.answer and not interrupted else self.text
+        message = ChatMessage(
+            "assistant",
+            text,
+            sources=answer.sources if answer is not None else (),
+            in_scope=answer.in_scope if answer is not None else None,
+            cancelled=interrupted,
+        )
+        return message, answer
+
+
 class ChatScreen(PageScreen):
     MODE = "chat"
     CSS_PATH = str(STYLE_DIR / "chat.tcss")
@@ -49,6 +85,7 @@ class ChatScreen(PageScreen):
         self.busy = False
         self._cancel: threading.Event | None = None
         self._current: AnswerBlock | None = None
+        self._turn: _Turn | None = None
         self.restored = threading.Event()  # set once stored history is on screen
 
     def compose(self) -> ComposeResult:
@@ -156,21 +193,39 @@ class ChatScreen(PageScreen):
         self.busy = True
         self._cancel = threading.Event()
         self._current = block
+        self._turn = _Turn(question, self.learner.id)
         self.refresh_bindings()
-        self.answer(question, block, history, self._cancel)
+        self.answer(self._turn, block, history, self._cancel)
         return True
 
+    def _save_question(self, turn: _Turn) -> None:
+        with turn.lock:
+            if turn.question_saved:
+                return
+            turn.question_saved = True
+            self.services.save_message(turn.learner_id, ChatMessage("user", turn.question))
+
+    def _save_answer(self, turn: _Turn, final: AnswerView | None, *, interrupted: bool) -> None:
+        """Store the tutor's side of the turn once; an interrupted answer is stored as far as it got."""
+        with turn.lock:
+            if turn.answer_saved:
+                return
+            message, answer = turn.message(final, interrupted=interrupted)
+            if not interrupted and not message.text:
+                return  # nothing was said (an error ended it): nothing to restore
+            turn.answer_saved = True
+            self.services.save_message(turn.learner_id, message, answer)
+
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
-    def answer(
-        self, question: str, block: AnswerBlock, history: list[tuple[str, str]], cancel: threading.Event
-    ) -> None:
+    def answer(self, turn: _Turn, block: AnswerBlock, history: list[tuple[str, str]], cancel: threading.Event) -> None:
         learner = self.learner
         assert learner is not None
+        question = turn.question
         final: AnswerView | None = None
         cancelled_at: float | None = None
         try:
             try:
-                self.services.save_message(learner.id, ChatMessage("user", question))
+                self._save_question(turn)
             except Exception as exc:  # noqa: BLE001 - the answer matters more than the record
                 self.tell(f"Your question could not be saved: {_msg(exc)}", severity="warning")
             events = self.services.ask(question, learner, history, cancel)
@@ -186,8 +241,10 @@ class ChatScreen(PageScreen):
                             break
                         continue
                     if event.kind == "evidence" and event.answer is not None:
+                        turn.answer = event.answer
                         self.ui(block.show_evidence, event.answer)
                     elif event.kind == "delta":
+                        turn.add(event.text)
                         self.ui(block.write, event.text)
                     elif event.kind == "done":
                         final = event.answer
@@ -196,16 +253,12 @@ class ChatScreen(PageScreen):
                 if close is not None:
                     close()
             if cancel.is_set():
-                final = replace(final or block.answer or AnswerView(question=question), cancelled=True)
+                final = replace(final or turn.answer or AnswerView(question=question), cancelled=True)
             self.ui(block.finish, final)
-            if final is not None and (final.answer or block.text):
-                saved = ChatMessage(
-                    "assistant", block.text, sources=final.sources, in_scope=final.in_scope, cancelled=final.cancelled
-                )
-                try:
-                    self.services.save_message(learner.id, saved, final)
-                except Exception as exc:  # noqa: BLE001
-                    self.tell(f"The answer could not be saved: {_msg(exc)}", severity="warning")
+            try:
+                self._save_answer(turn, final, interrupted=bool(final and final.cancelled))
+            except Exception as exc:  # noqa: BLE001
+                self.tell(f"The answer could not be saved: {_msg(exc)}", severity="warning")
         except ServiceError as exc:
             self.ui(block.fail, exc.message, exc.fix)
         except Exception as exc:  # noqa: BLE001 - shown in the chat, never as a traceback
@@ -219,6 +272,7 @@ class ChatScreen(PageScreen):
         self.busy = False
         self._cancel = None
         self._current = None
+        self._turn = None
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -233,8 +287,21 @@ class ChatScreen(PageScreen):
                 self._current.set_status("Stopping…")
 
     def on_unmount(self) -> None:
+        """Closing mid-answer (quitting, switching learner): stop it and keep the question and the answer so far.
+
+        Saved here, not left to the answer worker: once the app is gone `tutor app` closes
+        the database, and a worker still winding down would find it closed.
+        """
         if self._cancel is not None:
             self._cancel.set()
+        turn = self._turn
+        if turn is None:
+            return
+        try:
+            self._save_question(turn)
+            self._save_answer(turn, None, interrupted=True)
+        except Exception as exc:  # noqa: BLE001 - the app is closing: log it, never a traceback
+            self.log.error(f"the interrupted answer could not be saved: {exc!r}")
 
     def ask_or_fill(self, question: str, *, send: bool = True) -> None:
         """From another page: ask now, or put the question in the box to edit."""

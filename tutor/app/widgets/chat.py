@@ -91,6 +91,9 @@ class AnswerBlock(Vertical, can_focus=True):
         self.query_one(".answer-notice").display = False
         if self.sources:
             self._mount_sources(self.sources)
+        if self._restored is not None and self._restored.cancelled:
+            self.add_class("-cancelled")  # stopped (Esc, or the app quit) before it finished
+            self.set_status("Stopped." if self.text else "Stopped before the tutor answered.")
 
     # ---------------------------------------------------------------- updates
     def set_status(self, text: str) -> None:
@@ -188,7 +191,9 @@ class AnswerBlock(Vertical, can_focus=True):
             sources=self.sources,
             evidence=self.evidence,
             in_scope=None if self.answer is None else self.answer.in_scope,
-            cancelled=bool(self.answer and self.answer.cancelled),
+            cancelled=bool(self.answer.cancelled) if self.answer is not None else bool(
+                self._restored is not None and self._restored.cancelled
+            ),
         )
 
     @on(Collapsible.Toggled)
