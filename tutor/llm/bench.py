@@ -1,8 +1,11 @@
 """`tutor bench llm`: how fast the tutor model loads and answers on this machine.
 
-- cold load: from the GGUF into an empty temporary cache (dequantise + write the
-  safetensors cache), in a child process so its memory peak is its own;
-- warm load: from that cache, in this process (what every later start does);
+- cold load: from the GGUF into an empty temporary cache (dequantise, merge the
+  shipped LoRA adapter when there is one, write the safetensors caches), in a
+  child process so its memory peak is its own;
+- warm start: a fresh child process importing torch/transformers and loading from
+  that cache (what every later ``tutor`` start pays for the model);
+- warm load: the same load in this process, torch and transformers already imported;
 - TTFT and decode speed on a typical answer prompt: ~900 prompt tokens (lesson
   passages, a short conversation and a question, built with the real prompt
   builder) and exactly 128 generated tokens (end-of-turn ignored), greedy;
@@ -36,6 +39,7 @@ NEW_TOKENS = 128
 @dataclass
 class LLMBench:
     cold_load_s: float | None
+    warm_start_s: float | None
     warm_load_s: float
     import_s: float
     ttft_s: float
@@ -44,12 +48,16 @@ class LLMBench:
     new_tokens: int
     hf_ttft_s: float | None
     hf_decode_tok_s: float | None
+    unpacked_ttft_s: float | None
+    unpacked_decode_tok_s: float | None
     peak_rss_mb: float
     cold_peak_rss_mb: float | None
     dtype: str
     threads: int
     decoder: str
+    packed_weights: bool
     model_id: str
+    adapter_id: str | None
     cpu: str
     runs: list[dict[str, float]] = field(default_factory=list)
 
@@ -61,14 +69,18 @@ class LLMBench:
             return "-" if v is None else fmt.format(v) + unit
 
         rows = [
-            ("model", f"{self.model_id} ({self.dtype}, {self.threads} threads, decoder {self.decoder})"),
+            ("model", f"{self.model_id} + {self.adapter_id or 'no adapter'}"),
+            ("runtime", f"{self.dtype}, {self.threads} threads, decoder {self.decoder}"
+             + (" (oneDNN-packed weights)" if self.packed_weights else "")),
             ("cpu", self.cpu),
             ("cold load (GGUF -> cache)", f(self.cold_load_s, " s")),
             ("warm load (cache)", f(self.warm_load_s, " s") + "   goal < 5 s"),
+            ("warm start (new process: imports + load)", f(self.warm_start_s, " s")),
             ("torch/transformers import", f(self.import_s, " s")),
             ("prompt / generated tokens", f"{self.prompt_tokens} / {self.new_tokens}"),
             ("TTFT", f(self.ttft_s, " s") + "   goal < 1.5 s"),
             ("decode", f(self.decode_tok_s, " tok/s", "{:.1f}") + "   goal >= 20 tok/s"),
+            ("same decoder, unpacked weights", f"TTFT {f(self.unpacked_ttft_s, ' s')}, decode {f(self.unpacked_decode_tok_s, ' tok/s', '{:.1f}')}"),
             ("transformers forward (same loop)", f"TTFT {f(self.hf_ttft_s, ' s')}, decode {f(self.hf_decode_tok_s, ' tok/s', '{:.1f}')}"),
             ("peak RSS", f(self.peak_rss_mb, " MB", "{:.0f}") + f"   (cold load child: {f(self.cold_peak_rss_mb, ' MB', '{:.0f}')})"),
         ]
@@ -90,23 +102,28 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def cold_load_child(cache_root: Path) -> dict[str, float]:
-    """Run a GGUF load into ``cache_root`` in a child process; its wall time and peak RSS."""
+def load_child(cache_root: Path | None, adapter: str | None, *, imports_timed: bool = False) -> dict[str, Any]:
+    """Load the shipped model in a child process (cache under ``cache_root``; None = the user's cache).
+
+    Returns its wall time (from before ``import torch`` when ``imports_timed``), source and peak RSS.
+    """
     code = (
         "import json, resource, sys, time\n"
+        "t = time.perf_counter()\n"
         "from pathlib import Path\n"
         "import torch, transformers\n"
         "from tutor.llm.loader import load_model\n"
-        "t = time.perf_counter()\n"
-        "lm = load_model(None, 'none', cache_root=Path(sys.argv[1]))\n"
+        "if sys.argv[3] != '1': t = time.perf_counter()\n"
+        "root = None if sys.argv[1] == '-' else Path(sys.argv[1])\n"
+        "adapter = None if sys.argv[2] == '-' else sys.argv[2]\n"
+        "lm = load_model(None, adapter, cache_root=root)\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'source': lm.source,"
         " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(cache_root)], capture_output=True, text=True, check=False, timeout=900
-    )
+    args = [str(cache_root) if cache_root else "-", adapter or "-", "1" if imports_timed else "0"]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, timeout=900)
     if proc.returncode != 0:
-        raise LLMError(f"cold load failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+        raise LLMError(f"model load failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -152,7 +169,8 @@ def _note(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
-def run_bench(*, cold: bool = True, runs: int = 3, compare_hf: bool = True) -> LLMBench:
+def run_bench(*, cold: bool = True, runs: int = 3, compare_hf: bool = True, adapter: str | None = None) -> LLMBench:
+    """``adapter``: None = the shipped tutor adapter (what users get), "none" = base weights, or a folder."""
     started = time.perf_counter()
     import torch  # noqa: F401
     import transformers  # noqa: F401
@@ -163,22 +181,33 @@ def run_bench(*, cold: bool = True, runs: int = 3, compare_hf: bool = True) -> L
 
     tmp = Path(tempfile.mkdtemp(prefix="tutor-bench-llm-"))
     try:
-        cold_info = cold_load_child(tmp) if cold else None
+        root = tmp if cold else None
+        cold_info = load_child(root, adapter) if cold else None
         if cold_info:
             _note(f"cold load {cold_info['seconds']:.1f} s")
-        lm = load_model(None, "none", cache_root=tmp if cold else None)
-        _note(f"warm load {lm.load_seconds:.1f} s ({lm.source}, {lm.dtype}, {lm.threads} threads)")
+        warm_info = load_child(root, adapter, imports_timed=True)
+        _note(f"warm start {warm_info['seconds']:.1f} s ({warm_info['source']})")
+        lm = load_model(None, adapter, cache_root=root)
+        _note(f"warm load {lm.load_seconds:.1f} s ({lm.source}, {lm.dtype}, {lm.threads} threads, {lm.adapter_id})")
         step = make_step_model(lm.model, lm.context_tokens)
+        packed = getattr(step, "packed", None) is not None
         prompt = typical_prompt(lm.tokenizer)
         timed = _time_decoder(step, lm.tokenizer, prompt, runs)
         _note("decoder: " + ", ".join(f"TTFT {r['ttft_s']:.2f} s / {r['tok_s']:.1f} tok/s" for r in timed))
-        hf_ttft = hf_tps = None
+        hf_ttft = hf_tps = plain_ttft = plain_tps = None
+        if compare_hf and packed:
+            plain = make_step_model(lm.model, lm.context_tokens)
+            plain.packed = None  # type: ignore[attr-defined]
+            unpacked = _time_decoder(plain, lm.tokenizer, prompt, 1)
+            plain_ttft, plain_tps = unpacked[0]["ttft_s"], unpacked[0]["tok_s"]
+            _note(f"unpacked weights: TTFT {plain_ttft:.2f} s / {plain_tps:.1f} tok/s")
         if compare_hf:
             hf = _time_decoder(HFStep(lm.model, lm.context_tokens), lm.tokenizer, prompt, 1)
             hf_ttft, hf_tps = hf[0]["ttft_s"], hf[0]["tok_s"]
             _note(f"transformers forward: TTFT {hf_ttft:.2f} s / {hf_tps:.1f} tok/s")
         return LLMBench(
             cold_load_s=cold_info["seconds"] if cold_info else None,
+            warm_start_s=warm_info["seconds"],
             warm_load_s=lm.load_seconds,
             import_s=import_s,
             ttft_s=statistics.median(r["ttft_s"] for r in timed),
@@ -187,12 +216,16 @@ def run_bench(*, cold: bool = True, runs: int = 3, compare_hf: bool = True) -> L
             new_tokens=int(timed[0]["new_tokens"]),
             hf_ttft_s=hf_ttft,
             hf_decode_tok_s=hf_tps,
+            unpacked_ttft_s=plain_ttft,
+            unpacked_decode_tok_s=plain_tps,
             peak_rss_mb=_rss_mb(),
             cold_peak_rss_mb=cold_info["rss_mb"] if cold_info else None,
             dtype=lm.dtype,
             threads=lm.threads,
             decoder=type(step).__name__,
+            packed_weights=packed,
             model_id=lm.model_id,
+            adapter_id=lm.adapter_id,
             cpu=_cpu_name(),
             runs=timed,
         )
