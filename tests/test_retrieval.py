@@ -550,3 +550,40 @@ def test_query_scaled_fusion_rewards_rare_term_matches() -> None:
     assert fuse(dense, lexical, config, lexical_scale=0.0).tolist() == pytest.approx([0.25, 0.25])
     # max scaling would give the best lexical match full weight whatever the query
     assert fuse(dense, lexical, FusionConfig("convex", alpha=0.5)).tolist() == pytest.approx([0.75, 0.5])
+
+
+def test_scope_fit_takes_extra_out_of_scope_training_questions(retriever: Retriever) -> None:
+    from tutor.retrieval.calibrate import fit_calibration, score_devset
+
+    dev = DevSet(
+        in_scope=tuple(InScopeQuestion(f"q{i}", q, (sid,), "dev") for i, (q, sid) in enumerate([
+            ("what does the discriminator do", "gan"), ("generator and discriminator", "gan"),
+            ("what is the latent space", "vae"), ("encoder compresses input data", "vae"),
+            ("low temperature output", "sampling-temperature"), ("how random are the choices", "sampling-temperature"),
+            ("drug discovery healthcare", "use-cases"), ("diagnosis by doctors", "use-cases"),
+        ])),
+        out_of_scope=(OutOfScopeQuestion("o1", "recipe for sourdough bread", "off-topic", "dev"),
+                      OutOfScopeQuestion("o2", "capital city of peru", "off-topic", "dev")),
+    )
+    extra = DevSet((), tuple(OutOfScopeQuestion(f"t{i}", q, "near-topic", "train") for i, q in enumerate(
+        ["q-learning reward table update", "kernel trick svm margin", "k-means centroid elbow"])))
+    rows = score_devset(retriever, dev)
+    plain, _ = fit_calibration(retriever, rows, "fake")
+    with_extra, _ = fit_calibration(retriever, rows, "fake", extra_out=score_devset(retriever, extra))
+    assert "plus 3 out-of-scope training questions" in with_extra.scope.fitted_on
+    assert "training questions" not in plain.scope.fitted_on
+    assert with_extra.scope.weights != plain.scope.weights  # the extra rows really entered the fit
+    # the threshold sweep stays a dev-split table: no near-topic dev questions, so nothing is counted there
+    assert all(r["near_topic_declined"] == 0.0 for r in with_extra.scope.calibration["dev_sweep"])
+
+
+def test_parallel_training_reports_a_worker_error(tmp_path: Path) -> None:
+    """`tutor train-embedder --jobs N` trains in spawned processes: a failure there must surface as
+    the same one-line RetrievalError, not hang or vanish."""
+    from tutor.retrieval.pipeline import train_in_parallel
+    from tutor.retrieval.training import TrainConfig
+
+    ds = DevSet((InScopeQuestion("q1", "what is a gan", ("gan",), "dev"),), ())
+    with pytest.raises(RetrievalError, match="course folder not found"):
+        train_in_parallel(str(tmp_path / "missing"), {"fold0": (ds, tmp_path / "a"), "final": (ds, tmp_path / "b")},
+                          TrainConfig(), 2)

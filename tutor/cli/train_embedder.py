@@ -23,10 +23,12 @@ import click
 @click.option("--folds", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Cross-fitting folds for honest calibration (0 = calibrate on the final adapter's own scores).")
 @click.option("--calibrate-only", is_flag=True, help="Keep the adapter; refit fusion, scope and the card.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Train the cross-fitting folds and the final adapter in this many parallel processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of the figures.")
 def train_embedder(
     course: str | None, questions: str | None, out: str | None, epochs: int | None, folds: int,
-    calibrate_only: bool, as_json: bool,
+    calibrate_only: bool, jobs: int, as_json: bool,
 ) -> None:
     """Fine-tune the retrieval embedder on this course."""
     from tutor.retrieval.errors import RetrievalError
@@ -42,6 +44,7 @@ def train_embedder(
             folds=folds,
             calibrate_only=calibrate_only,
             log=log,
+            jobs=jobs,
         )
     except RetrievalError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -117,13 +117,27 @@ def reliability(model: ScopeModel, rows: list[tuple[ScopeFeatures, str]], bins: 
     return out
 
 
-def fit_calibration(retriever: Retriever, rows: list[ScoredQuestion], model_id: str, note: str = "") -> tuple[
-    Calibration, dict[str, Any]
-]:
-    """Fusion by grid search, scope by logistic regression + threshold; plus the tables behind them."""
+def fit_calibration(
+    retriever: Retriever,
+    rows: list[ScoredQuestion],
+    model_id: str,
+    note: str = "",
+    extra_out: list[ScoredQuestion] | None = None,
+) -> tuple[Calibration, dict[str, Any]]:
+    """Fusion by grid search, scope by logistic regression + threshold; plus the tables behind them.
+
+    ``extra_out``: out-of-scope training questions (adapters/data/embedder-questions.yaml) that join
+    the dev split's out-of-scope ones in the scope fit — 18 dev questions are too few to teach it what
+    near-topic jargon looks like. The threshold and the sweep still come from the dev split alone.
+    """
     fusion, grid = choose_fusion(retriever, rows)
     labelled = [(r.scores.features, r.kind) for r in rows]
-    model = fit_scope([(f, k == "in-scope") for f, k in labelled], model_id)
+    extra = [(r.scores.features, False) for r in extra_out or () if not r.in_scope]
+    model = fit_scope([(f, k == "in-scope") for f, k in labelled] + extra, model_id)
+    if extra:
+        n_in = sum(k == "in-scope" for _, k in labelled)
+        model = replace(model, fitted_on=f"dev split ({n_in} in-scope, {len(labelled) - n_in} out-of-scope questions) "
+                        f"plus {len(extra)} out-of-scope training questions")
     table = sweep(model, labelled)
     ok = [r["threshold"] for r in table if r["in_scope_kept"] >= MIN_IN_SCOPE_KEPT]
     model = replace(model, threshold=max(ok, default=0.5), fitted_on=model.fitted_on + note)

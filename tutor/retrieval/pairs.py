@@ -10,7 +10,9 @@ Sources, each kept small and explainable:
 - ``sentence``: the sentence itself (inverse cloze: find the passage a sentence came from);
 - ``concept``: concept names and descriptions from course.yaml, for the section
   that introduces the concept;
-- ``dev``: the dev split of the dev set (never the heldout split).
+- ``dev``: the dev split of the dev set (never the heldout split);
+- ``student``: hand-written student-style questions (adapters/data/embedder-questions.yaml,
+  see trainset.py), in a student's words rather than the lesson's.
 
 Every pair records all sections relevant to its question, so training never
 uses a right answer as a negative.
@@ -27,6 +29,7 @@ from tutor.retrieval.devset import DevSet
 from tutor.retrieval.errors import RetrievalError
 from tutor.retrieval.passages import PassageConfig, section_passages
 from tutor.retrieval.text import STOPWORDS, common_words, key_terms, plain, sentences, stem, terms, words
+from tutor.retrieval.trainset import TrainSet
 
 _DEFINITION_RE = re.compile(
     r"^(?P<subj>[A-Z][\w\-() ,']{1,70}?)\s+(?P<verb>is|are|was|were|involves|refers to|consist of|consists of)\s+(?P<rest>.{8,})$"
@@ -117,8 +120,11 @@ def _keyword_query(sentence: str, df: Counter, n_docs: int, rng: random.Random) 
     return " ".join(ordered)
 
 
-def generate_pairs(course, devset: DevSet | None = None, seed: int = 13) -> list[TrainingPair]:
-    """All training pairs for a course (plus the dev split of ``devset`` when given), deduplicated."""
+def generate_pairs(
+    course, devset: DevSet | None = None, seed: int = 13, trainset: TrainSet | None = None
+) -> list[TrainingPair]:
+    """All training pairs for a course (plus the dev split of ``devset`` and the hand-written
+    ``trainset`` questions when given), deduplicated."""
     rng = random.Random(seed)
     sections = list(course.sections())
     by_id = {s.id: s for s in sections}
@@ -170,6 +176,13 @@ def generate_pairs(course, devset: DevSet | None = None, seed: int = 13) -> list
                 if sid in by_id:
                     add(q.question, sid, "dev", relevant)
 
+    if trainset is not None:
+        for tq in trainset.in_scope:
+            relevant = frozenset(tq.sections)
+            for sid in tq.sections:
+                if sid in by_id:
+                    add(tq.question, sid, "student", relevant)
+
     # Ambiguous generated anchors (same text, several sections) are relevant to all of them.
     owners: dict[str, set[str]] = {}
     for p in pairs:
@@ -194,3 +207,10 @@ def check_no_heldout(pairs: list[TrainingPair], devset: DevSet | None) -> None:
     leaked = [p.anchor for p in pairs if p.anchor.lower() in heldout]
     if leaked:
         raise RetrievalError(f"heldout question in training pairs: {leaked[0]!r}")
+    # Hand-written questions must not even paraphrase a heldout one closely.
+    from tutor.retrieval.trainset import near_duplicates
+
+    close = near_duplicates(sorted({p.anchor for p in pairs if p.source == "student"}), sorted(heldout))
+    if close:
+        q, h, overlap = close[0]
+        raise RetrievalError(f"training question {q!r} is too close to heldout question {h!r} ({overlap:.2f})")

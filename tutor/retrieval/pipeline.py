@@ -49,9 +49,55 @@ def cross_fit_dir(course, devset: DevSet, config, folds: int) -> Path:
     digest = hashlib.sha256()
     digest.update(course.content_hash().encode())
     digest.update(devset.path.read_bytes() if devset.path else b"")
+    from tutor.retrieval.trainset import default_trainset_path
+
+    extra = default_trainset_path()
+    digest.update(extra.read_bytes() if extra.is_file() else b"")
     digest.update(json.dumps(asdict(config), sort_keys=True).encode())
     digest.update(str(folds).encode())
     return paths().cache_dir / "embedder-cv" / digest.hexdigest()[:12]
+
+
+def _train_job(course_path: str | Path | None, devset: DevSet, out_dir: Path, config, name: str) -> dict[str, Any]:
+    """One adapter training in a worker process (the course is reopened there: nothing heavy is pickled)."""
+    import sys
+
+    from tutor.retrieval.service import open_course
+    from tutor.retrieval.training import train_adapter
+
+    def log(message: str) -> None:
+        if not message.startswith("step"):  # per-step losses from several processes are noise
+            print(f"[{name}] {message}", file=sys.stderr, flush=True)
+
+    return train_adapter(open_course(course_path), devset, out_dir, config, log=log).to_dict()
+
+
+def train_in_parallel(
+    course_path: str | Path | None, todo: dict[str, tuple[DevSet, Path]], config, jobs: int
+) -> dict[str, dict[str, Any]]:
+    """Train several adapters at once, one single-threaded process each.
+
+    Why: each training uses one torch thread (more threads spin against each other on a
+    small shared machine), so the cross-fitting folds and the final adapter, which do not
+    depend on each other, finish in about the time of one when there are cores for them.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
+        futures = {name: pool.submit(_train_job, course_path, ds, out, config, name)
+                   for name, (ds, out) in todo.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def training_out_of_scope() -> DevSet:
+    """The hand-written out-of-scope training questions, as a dev-set-shaped collection (split "train")."""
+    from tutor.retrieval.devset import OutOfScopeQuestion
+    from tutor.retrieval.trainset import load_trainset
+
+    extra = load_trainset()
+    return DevSet((), tuple(OutOfScopeQuestion(f"train-oos-{i}", q.question, q.kind, "train")
+                            for i, q in enumerate(extra.out_of_scope)))
 
 
 def train_and_calibrate(
@@ -62,6 +108,7 @@ def train_and_calibrate(
     folds: int = 2,
     calibrate_only: bool = False,
     log: Callable[[str], None] = lambda _: None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     from tutor.retrieval.calibrate import fit_calibration, rank_metrics, score_devset
     from tutor.retrieval.card import ablation, write_card
@@ -94,6 +141,15 @@ def train_and_calibrate(
             old = json.loads((out_dir / "card.json").read_text()) if (out_dir / "card.json").is_file() else {}
             train = old.get("training")
         cv_dir = cross_fit_dir(course, devset, config, folds)
+        parallel: dict[str, dict[str, Any]] = {}
+        if jobs > 1 and not calibrate_only:
+            todo = {f"fold{k}": (without_fold(devset, k, folds), cv_dir / f"fold{k}") for k in range(folds)
+                    if not (cv_dir / f"fold{k}" / ADAPTER_WEIGHTS).is_file()}
+            todo["final"] = (devset, out_dir)
+            log(f"training {', '.join(todo)} in {min(jobs, len(todo))} parallel processes...")
+            parallel = train_in_parallel(course_path, todo, config, jobs)
+            cross_train = [{"fold": int(name[4:]), "seconds": r["seconds"], "steps": r["steps"]}
+                           for name, r in parallel.items() if name.startswith("fold")]
         for k in range(folds):
             fold_dir = cv_dir / f"fold{k}"
             if not (fold_dir / ADAPTER_WEIGHTS).is_file():
@@ -112,8 +168,11 @@ def train_and_calibrate(
             )
             cross_rows += score_devset(fold_retriever, held)
         if not calibrate_only:
-            log("training the course adapter on all pairs...")
-            train = train_adapter(course, devset, out_dir, config, log=log).to_dict()
+            if "final" in parallel:
+                train = parallel["final"]
+            else:
+                log("training the course adapter on all pairs...")
+                train = train_adapter(course, devset, out_dir, config, log=log).to_dict()
             train["cross_fit"] = cross_train
 
         log("calibrating fusion and scope (dev split)...")
@@ -121,14 +180,17 @@ def train_and_calibrate(
         tuned = load_embedder(out_dir)
         base_retriever = Retriever.build(course, base, cache, config=plain, scope=ScopeModel.default())
         base_rows = score_devset(base_retriever, dev)
-        base_cal, base_tables = fit_calibration(base_retriever, base_rows, base.model_id)
+        extra = training_out_of_scope()
+        base_cal, base_tables = fit_calibration(base_retriever, base_rows, base.model_id,
+                                                extra_out=score_devset(base_retriever, extra))
         tuned_retriever = Retriever.build(course, tuned, cache, config=plain, scope=ScopeModel.default())
         if not cross_rows:  # --calibrate-only or folds=0: the adapter's own (optimistic) dev scores
             cross_rows = score_devset(tuned_retriever, dev)
             note = " (scored by the final adapter, which saw them: optimistic)"
         else:
             note = f" (each scored by an adapter trained without it, {folds}-fold cross-fitting)"
-        tuned_cal, tuned_tables = fit_calibration(tuned_retriever, cross_rows, tuned.model_id, note)
+        tuned_cal, tuned_tables = fit_calibration(tuned_retriever, cross_rows, tuned.model_id, note,
+                                                  extra_out=score_devset(tuned_retriever, extra))
         base_cal.save(out_dir / BASE_CALIBRATION_FILE)
         tuned_cal.save(out_dir / CALIBRATION_FILE)
         cross_fit = rank_metrics(tuned_retriever, cross_rows, tuned_cal.fusion)

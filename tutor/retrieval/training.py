@@ -54,6 +54,7 @@ class TrainConfig:
     threads: int = 1  # torch threads; more only helps on an otherwise idle machine
     passage_grad: bool = False  # backprop through the passages too (≈8x slower per step on a CPU)
     refresh_every: int = 4  # steps between re-encoding the passages when they get no gradient
+    student_questions: bool = True  # add adapters/data/embedder-questions.yaml (trainset.py)
 
 
 @dataclass
@@ -85,12 +86,17 @@ def _encode(bert, tokenizer, texts: list[str], max_length: int):
 
 
 def _dense_recall_at_1(bert, tokenizer, sections, devset: DevSet | None) -> float:
-    """Quick dense-only top-1 on the dev split (sections as one title-prefixed passage each)."""
+    """Quick dense-only top-1 on the dev split (sections as one title-prefixed passage each).
+
+    When some dev questions are set aside from training (split "cv-out", a cross-fitting fold),
+    only those are scored: the honest per-epoch curve. Otherwise the (trained-on) dev split.
+    """
     import torch
 
     if devset is None:
         return float("nan")
-    questions = [q for q in devset.in_scope if q.split == "dev"]
+    questions = [q for q in devset.in_scope if q.split == "cv-out"]
+    questions = questions or [q for q in devset.in_scope if q.split == "dev"]
     if not questions:
         return float("nan")
     was_training = bert.training
@@ -123,7 +129,12 @@ def train_adapter(
     torch.manual_seed(config.seed)
     sections = list(course.sections())
     by_id = {s.id: s for s in sections}
-    pairs: list[TrainingPair] = generate_pairs(course, devset, seed=config.seed)
+    trainset = None
+    if config.student_questions:
+        from tutor.retrieval.trainset import load_trainset
+
+        trainset = load_trainset(section_ids=set(by_id))
+    pairs: list[TrainingPair] = generate_pairs(course, devset, seed=config.seed, trainset=trainset)
     check_no_heldout(pairs, devset)
     log(f"{len(pairs)} training pairs: {dict(Counter(p.source for p in pairs))}")
 
