@@ -191,14 +191,20 @@ def test_merged_runtime_cache_skips_the_merge_and_gives_the_same_model(tmp_path,
     monkeypatch.setattr(loader, "merge_adapter", forbidden)
     monkeypatch.setattr(loader, "load_base", forbidden)
     second = loader.load_model(None, adapter, dtype="bfloat16")
-    assert second.runtime_file == first.runtime_file and second.adapter_id == first.adapter_id
-    assert second.model.dtype == torch.bfloat16 and type(second.model).__name__ == "LlamaForCausalLM"
-    a, b = first.model.state_dict(), second.model.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert torch.equal(second.model.model.rotary_emb.inv_freq, first.model.model.rotary_emb.inv_freq)
-    assert second.model.lm_head.weight.data_ptr() == second.model.model.embed_tokens.weight.data_ptr()
-    assert torch.equal(_logits(second.model), reference)
-    assert second.tokenizer("what is a gan ?")["input_ids"] == first.tokenizer("what is a gan ?")["input_ids"]
+    monkeypatch.setenv(loader.LIGHT_ENV, "0")  # the transformers warm path (the light one's fallback) too
+    assembled = loader.load_model(None, adapter, dtype="bfloat16")
+    monkeypatch.delenv(loader.LIGHT_ENV)
+    assert type(second.model).__name__ == "LightLlama"  # warm: no transformers model built
+    assert type(assembled.model).__name__ == "LlamaForCausalLM"
+    for warm in (second, assembled):
+        assert warm.runtime_file == first.runtime_file and warm.adapter_id == first.adapter_id
+        assert warm.model.dtype == torch.bfloat16
+        a, b = first.model.state_dict(), warm.model.state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+        assert torch.equal(warm.model.model.rotary_emb.inv_freq, first.model.model.rotary_emb.inv_freq)
+        assert warm.model.lm_head.weight.data_ptr() == warm.model.model.embed_tokens.weight.data_ptr()
+        assert torch.equal(_logits(warm.model), reference)
+        assert warm.tokenizer("what is a gan ?")["input_ids"] == first.tokenizer("what is a gan ?")["input_ids"]
 
     first.runtime_file.write_bytes(b"torn write")  # damaged: read as missing, then rebuilt
     for name, fn in real.items():

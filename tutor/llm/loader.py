@@ -22,6 +22,13 @@ dtype, so a retrained adapter or another dtype gets its own file), and a warm
 start builds the Llama skeleton on the ``meta`` device and assigns those
 tensors: no peft, no random init, no cast, half the bytes in bf16. The
 weights are bit-identical to the slow path (checked in the tests).
+
+Why that warm start no longer imports transformers: importing its Llama and
+AutoTokenizer cost about 2.5 s of CPU (torch._dynamo, torch.distributed.tensor,
+scipy), while our `FastLlama` decoder only reads the config and the weights.
+`tutor.llm.light` reads the runtime file and the saved tokenizer into plain
+objects; anything it cannot reproduce exactly falls back to `assemble_llama`
+(``TUTOR_LLM_LIGHT=0`` forces that path).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ CACHE_META = "tutor-cache.json"
 RUNTIME_FORMAT = 1  # bump when the runtime file's layout changes
 RUNTIME_PREFIX = "runtime-"
 RUNTIME_KEEP = 4  # runtime files kept per base cache (other adapters / dtypes); the oldest go first
+LIGHT_ENV = "TUTOR_LLM_LIGHT"  # "0": warm starts build the transformers model instead of `tutor.llm.light`
 # SmolLM2-135M was trained with 2048-token sequences; its config says 8192 but answers
 # degrade past the training length, and a shorter window also bounds TTFT.
 CONTEXT_TOKENS = 2048
@@ -63,7 +71,7 @@ CHATML_TEMPLATE = (
 class LoadedModel:
     """A ready model and tokenizer, and where they came from."""
 
-    model: Any  # transformers PreTrainedModel, eval mode, runtime dtype
+    model: Any  # transformers PreTrainedModel (eval mode) or, on a warm start, a `tutor.llm.light.LightLlama`
     tokenizer: Any
     model_id: str
     adapter_id: str | None
@@ -274,6 +282,30 @@ def _read_runtime(file: Path, folder: Path, dtype: str) -> tuple[Any, Any] | Non
     return model, tokenizer
 
 
+def light_enabled() -> bool:
+    """The transformers-free warm path is on unless ``TUTOR_LLM_LIGHT=0`` (for comparisons)."""
+    return os.environ.get(LIGHT_ENV, "1").strip() != "0"
+
+
+def _read_light(file: Path, folder: Path, dtype: str) -> tuple[Any, Any] | None:
+    """The runtime cache as `tutor.llm.light` objects, without importing transformers; None to fall back."""
+    if not light_enabled() or not file.is_file() or not (folder / CACHE_META).is_file():
+        return None
+    from tutor.llm.light import load_light
+
+    try:
+        hit = load_light(folder, file, dtype)
+    except Exception:  # unreadable or unexpected layout: the transformers path decides (and rebuilds)
+        return None
+    if hit is None:
+        return None
+    try:
+        os.utime(file)  # recently used: pruned last
+    except OSError:
+        pass
+    return hit
+
+
 def _write_runtime(file: Path, model: Any) -> bool:
     """Save the model's weights (a tied lm_head once) to ``file`` atomically; keep the newest few such files."""
     if file.exists():
@@ -381,7 +413,9 @@ def load_model(
     ``dtype``: None = chosen for this CPU (see `tutor.llm.runtime`).
     """
     started = time.perf_counter()
-    quiet_transformers()
+    from tutor.config import offline
+
+    offline()
     import torch
 
     from tutor.llm.decoder import prepare
@@ -397,13 +431,17 @@ def load_model(
         if use_cache:
             folder = cache_folder(gguf_path(), cache_root)
             runtime_file = runtime_cache_file(folder, adapter_name, dtype_name)
-            hit = _read_runtime(runtime_file, folder, dtype_name)
+            hit = _read_light(runtime_file, folder, dtype_name)
+            if hit is None:
+                quiet_transformers()
+                hit = _read_runtime(runtime_file, folder, dtype_name)
             if hit is not None:
                 lm, tokenizer = hit
                 source, cache_path = "cache", folder
             elif runtime_file.name.startswith(RUNTIME_PREFIX):
                 runtime_file.unlink(missing_ok=True)  # damaged or stale: rebuilt below, not skipped forever
     if lm is None:
+        quiet_transformers()
         # read weights straight into the runtime dtype (lower peak memory), unless a LoRA delta is merged first
         read_dtype = "float32" if adapter_dir is not None else dtype_name
         if model is None:
