@@ -9,7 +9,7 @@ import click
 _ROWS = (
     ("model_id", "embedder", "{}"),
     ("sections", "sections / passages / sentences", None),
-    ("import_s", "import sentence-transformers (s)", "{:.2f}"),
+    ("import_s", "import torch (s)", "{:.2f}"),
     ("model_load_s", "model load incl. import (s)", "{:.2f}"),
     ("index_build_cold_s", "index build, cold (s)", "{:.2f}"),
     ("index_build_cached_s", "index build, cached (s)", "{:.3f}"),

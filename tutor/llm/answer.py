@@ -157,10 +157,10 @@ class Tutor:
             from tutor.llm.loader import load_model
 
             lm = load_model(config.model, config.adapter)
-            lm_thread_s.append(time.perf_counter() - started)  # with the transformers import
+            lm_thread_s.append(time.perf_counter() - started)  # with its imports
             return lm
 
-        # The LM (transformers) loads on a worker thread while this one reads the course and
+        # The LM loads on a worker thread while this one reads the course and
         # loads the embedder and its cached index: torch releases the GIL in its heavy work, so
         # the two overlap (measured in `tutor bench app`). A daemon thread: quitting the app
         # mid-load must not wait for it.

@@ -3,8 +3,9 @@
 - cold load: from the GGUF into an empty temporary cache (dequantise, merge the
   shipped LoRA adapter when there is one, write the safetensors caches), in a
   child process so its memory peak is its own;
-- warm start: a fresh child process importing torch/transformers and loading from
-  that cache (what every later ``tutor`` start pays for the model);
+- warm start: a fresh child process importing torch and loading from that cache
+  (what every later ``tutor`` start pays for the model; transformers is only
+  imported when the light path cannot serve the model);
 - warm load: the same load in this process, torch and transformers already imported;
 - TTFT and decode speed on a typical answer prompt: ~900 prompt tokens (lesson
   passages, a short conversation and a question, built with the real prompt
@@ -111,7 +112,7 @@ def load_child(cache_root: Path | None, adapter: str | None, *, imports_timed: b
         "import json, resource, sys, time\n"
         "t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "import torch, transformers\n"
+        "import torch\n"
         "from tutor.llm.loader import load_model\n"
         "if sys.argv[3] != '1': t = time.perf_counter()\n"
         "root = None if sys.argv[1] == '-' else Path(sys.argv[1])\n"
