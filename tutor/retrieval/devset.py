@@ -55,19 +55,25 @@ def default_path(course_id: str = "genai-models") -> Path:
     return _SOURCE_ROOT / "evals" / course_id / "questions.yaml"
 
 
-def load_devset(path: Path | None = None, course_id: str = "genai-models") -> DevSet:
-    """Read and check the dev set; a clear RetrievalError names the file and entry on any problem."""
+def read_question_file(path: Path) -> dict:
+    """The YAML mapping of a question file (in_scope / out_of_scope), or a RetrievalError naming the file."""
     import yaml
 
-    path = Path(path) if path else default_path(course_id)
-    if not path.is_file():
-        raise RetrievalError(f"no dev set at {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise RetrievalError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise RetrievalError(f"{path}: expected a mapping with in_scope and out_of_scope")
+    return data
+
+
+def load_devset(path: Path | None = None, course_id: str = "genai-models") -> DevSet:
+    """Read and check the dev set; a clear RetrievalError names the file and entry on any problem."""
+    path = Path(path) if path else default_path(course_id)
+    if not path.is_file():
+        raise RetrievalError(f"no dev set at {path}")
+    data = read_question_file(path)
     ins, outs = [], []
     for n, item in enumerate(data.get("in_scope") or []):
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tutor.retrieval.devset import read_question_file
 from tutor.retrieval.errors import RetrievalError
 
 TRAINSET_NAME = "embedder-questions.yaml"
@@ -54,20 +55,13 @@ def load_trainset(path: Path | None = None, section_ids: set[str] | None = None)
     ``section_ids``: when given, every listed section must be one of them (a renamed
     section must not silently train towards nothing).
     """
-    import yaml
-
     explicit = path is not None
     path = Path(path) if path else default_trainset_path()
     if not path.is_file():
         if explicit:
             raise RetrievalError(f"no training questions at {path}")
         return TrainSet((), (), None)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise RetrievalError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RetrievalError(f"{path}: expected a mapping with in_scope and out_of_scope")
+    data = read_question_file(path)
     ins, outs = [], []
     for n, item in enumerate(data.get("in_scope") or []):
         try:
