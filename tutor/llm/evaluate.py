@@ -62,58 +62,31 @@ class CaseResult:
     claims: list[tuple[str, float]] = field(default_factory=list)
 
 
-def default_questions_path(course_id: str = "genai-models") -> Path:
-    from tutor.config import _SOURCE_ROOT  # the dev questions live in the repo, not in the wheel
-
-    return _SOURCE_ROOT / "evals" / course_id / "questions.yaml"
-
-
 def load_cases(path: Path | None = None, split: str = "dev", course_id: str = "genai-models") -> list[EvalCase]:
-    """The in-scope and out-of-scope questions of one split ("all" = both splits)."""
-    import yaml
+    """The in-scope and out-of-scope questions of one split ("all" = both splits).
+
+    The file is the retrieval dev set: read and checked by `tutor.retrieval.devset`, one reader for both.
+    """
+    from tutor.retrieval.devset import default_path, load_devset
+    from tutor.retrieval.errors import RetrievalError
 
     if split not in SPLITS:
         raise LLMError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
-    path = Path(path) if path else default_questions_path(course_id)
+    path = Path(path) if path else default_path(course_id)
+    if not path.is_file():
+        raise LLMError(f"cannot read the questions file {path}: no such file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LLMError(f"cannot read the questions file {path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise LLMError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise LLMError(f"{path}: expected a mapping with in_scope and out_of_scope")
-    cases: list[EvalCase] = []
-    for n, item in enumerate(data.get("in_scope") or [], start=1):
-        try:
-            cases.append(
-                EvalCase(
-                    id=str(item["id"]),
-                    question=str(item["question"]),
-                    in_scope=True,
-                    split=str(item.get("split", "dev")),
-                    sections=tuple(str(s) for s in item.get("sections") or ()),
-                    key_facts=tuple(tuple(str(a) for a in fact) for fact in item.get("key_facts") or ()),
-                )
-            )
-        except (KeyError, TypeError) as exc:
-            raise LLMError(f"{path}: in_scope entry {n} is missing {exc}") from exc
-    for n, item in enumerate(data.get("out_of_scope") or [], start=1):
-        try:
-            cases.append(
-                EvalCase(
-                    id=str(item["id"]),
-                    question=str(item["question"]),
-                    in_scope=False,
-                    split=str(item.get("split", "dev")),
-                    kind=str(item.get("kind", "off-topic")),
-                )
-            )
-        except (KeyError, TypeError) as exc:
-            raise LLMError(f"{path}: out_of_scope entry {n} is missing {exc}") from exc
-    if split != "all":
-        cases = [c for c in cases if c.split == split]
-    return cases
+        devset = load_devset(path).split(split)  # type: ignore[arg-type]
+    except (RetrievalError, OSError) as exc:
+        raise LLMError(str(exc)) from exc
+    ins = [
+        EvalCase(id=q.id, question=q.question, in_scope=True, split=q.split, sections=q.sections, key_facts=q.key_facts)
+        for q in devset.in_scope
+    ]
+    outs = [
+        EvalCase(id=q.id, question=q.question, in_scope=False, split=q.split, kind=q.kind) for q in devset.out_of_scope
+    ]
+    return ins + outs
 
 
 def limit_cases(cases: Sequence[EvalCase], limit: int | None) -> list[EvalCase]:
