@@ -127,6 +127,28 @@ def test_in_scope_answer_shows_evidence_first_then_streams(tok, model):
     assert payload["in_scope"] is True and payload["sources"][0]["section_id"] == "gan"
 
 
+def test_an_adapter_trained_on_key_sentence_seeds_gets_no_opener(tok, model):
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    question, profile = "what does the generator do?", Profile(level="beginner", style="example")
+    answers, prompts = {}, {}
+    for seed in ("key+opener", "key"):
+        spy = Spy(_ids(tok, "two neural networks compete .") + [end], len(tok))
+        tutor = make_tutor(tok, model, step=spy)
+        tutor.answer_seed = seed  # what `Tutor.load` reads from the adapter's card
+        answers[seed] = tutor.ask(question, profile)
+        prompts[seed] = tok.decode(spy.prompts[0])
+    assert "For example," in answers["key+opener"].answer
+    keyed = answers["key"]
+    assert "For example" not in keyed.answer and "for example" not in prompts["key"].split("assistant")[-1]
+    assert keyed.answer.startswith("The generator create fake data.") and keyed.answer.endswith("two neural networks compete.")
+    # the grounding check still judges only the model's own words, not the seeded lesson sentence
+    assert [c for c, _ in keyed.claims] == ["two neural networks compete."]
+    # an explicit config wins over the adapter's format
+    forced = make_tutor(tok, model, step=Spy([end], len(tok)), opener=True)
+    forced.answer_seed = "key"
+    assert "For example," in forced.ask(question, profile).answer
+
+
 def test_prompt_holds_evidence_profile_and_weak_concepts(tok, model):
     spy = Spy([tok.convert_tokens_to_ids("<|im_end|>")], len(tok))
     tutor = make_tutor(tok, model, step=spy)

@@ -125,6 +125,19 @@ def test_load_folder_with_and_without_adapter(tmp_path, monkeypatch):
     bf16 = loader.load_model(folder, "none", dtype="bfloat16")
     assert bf16.model.dtype == torch.bfloat16 and bf16.dtype == "bfloat16"
     assert plain.context_tokens == 512  # the tiny model's window, under the 2048 cap
+    # no card: the adapter is taken to continue after the key sentences and the style opener
+    assert plain.answer_seed == merged.answer_seed == "key+opener"
+    (tmp_path / "adapter" / "card.json").write_text('{"prompt": {"answer_seed": "key"}}')
+    assert loader.load_model(folder, tmp_path / "adapter", dtype="float32").answer_seed == "key"
+
+
+def test_answer_seed_from_a_card_falls_back_to_the_default(tmp_path):
+    assert loader.adapter_answer_seed(None) == "key+opener"
+    assert loader.adapter_answer_seed(tmp_path) == "key+opener"  # no card
+    for text, want in (('{"prompt": {"answer_seed": "key"}}', "key"), ('{"prompt": {"answer_seed": "poem"}}', "key+opener"),
+                       ("{not json", "key+opener"), ('{"prompt": "key"}', "key+opener"), ("[1, 2]", "key+opener")):
+        (tmp_path / "card.json").write_text(text)
+        assert loader.adapter_answer_seed(tmp_path) == want, text
 
 
 def test_bad_folders_are_domain_errors(tmp_path):

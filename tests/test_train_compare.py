@@ -47,3 +47,21 @@ def test_paired_figures_use_only_cases_both_models_finished(tmp_path) -> None:
     assert adapter["wrong_evidence"] == 1.0 and base["wrong_evidence"] == 0.0
     assert adapter["model_declined_off_topic"] == 1.0 and base["model_declined_off_topic"] == 0.0
     assert "| key-fact accuracy | 0.500 | 1.000 |" in res["table_md"]
+
+
+def test_goals_judge_scope_through_the_full_pipeline() -> None:
+    from tutor.llm.compare import goals_notes
+
+    base = {"key_fact": 0.70, "groundedness": 0.6}
+    adapter = {"key_fact": 0.86, "groundedness": 0.91, "pipeline_declined_off_topic": 0.93,
+               "model_declined_off_topic": 0.10, "in_scope_wrongly_declined": 0.02, "fk_beginner": 8.0, "fk_advanced": 11.5}
+    notes = goals_notes({"base": base, "adapter": adapter})
+    scope = next(n for n in notes if n.startswith("off-topic"))
+    assert "0.930 -> met" in scope and "gate bypassed: 0.100" in scope
+    assert any(n.startswith("key-fact") and n.endswith("met") and "MISSED" not in n for n in notes)
+    assert any(n.startswith("beginner") and "3.50 -> met" in n for n in notes)
+    adapter["pipeline_declined_off_topic"] = 0.85
+    adapter["key_fact"] = 0.84
+    notes = goals_notes({"base": base, "adapter": adapter})
+    assert next(n for n in notes if n.startswith("off-topic")).split(" (the model")[0].endswith("MISSED")
+    assert next(n for n in notes if n.startswith("key-fact")).endswith("MISSED")

@@ -34,8 +34,9 @@ from tutor.llm.generate import GenerationStats, SamplingConfig, stop_token_ids, 
 from tutor.llm.grounding import grounding
 from tutor.llm.prompt import (
     DEFAULT_COURSE,
-    OPENERS,
+    SEED_WITH_OPENER,
     STOP_STRINGS,
+    answer_opening,
     answer_request,
     answer_stop_strings,
     attempt_question,
@@ -84,6 +85,7 @@ class TutorConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     key_sentence: bool = True  # also restate the key sentences in the user turn, right before the answer slot
     seed_answer: bool = True  # the answer starts with the key sentences + a style opener (measured: module doc)
+    opener: bool | None = None  # the style opener after the key sentences; None = as the adapter was trained
 
 
 def out_of_scope_text(hits: Sequence[Any]) -> str:
@@ -118,6 +120,7 @@ class Tutor:
         adapter_id: str | None = None,
         context_tokens: int = 2048,
         step_model: Any = None,
+        answer_seed: str = SEED_WITH_OPENER,
     ) -> None:
         from tutor.llm.decoder import make_step_model
 
@@ -130,6 +133,7 @@ class Tutor:
         self.model_id = model_id
         self.adapter_id = adapter_id
         self.context_tokens = int(context_tokens)
+        self.answer_seed = answer_seed  # how the loaded model was trained to continue (`tutor.llm.prompt`)
         self.step_model = step_model or make_step_model(model, self.context_tokens)
         self.stop_ids = stop_token_ids(tokenizer)
         self.load_seconds: dict[str, float] = {}
@@ -191,6 +195,7 @@ class Tutor:
             model_id=lm.model_id,
             adapter_id=lm.adapter_id,
             context_tokens=lm.context_tokens,
+            answer_seed=lm.answer_seed,
         )
         tutor.load_seconds = {
             "course_s": round(course_s, 3),
@@ -214,6 +219,12 @@ class Tutor:
             no_repeat_ngram=c.no_repeat_ngram,
             seed=c.seed,
         )
+
+    def _opener(self) -> bool:
+        """Whether the seed ends with the style opener: the config's choice, else the model's training format."""
+        if self.config.opener is not None:
+            return self.config.opener
+        return self.answer_seed == SEED_WITH_OPENER
 
     def _concept_names(self, ids: Sequence[str]) -> tuple[str, ...]:
         names = []
@@ -327,6 +338,7 @@ class Tutor:
             history=history,
             weak_concepts=self._concept_names(profile.weak_concepts),
             course_title=getattr(self.course, "title", None) or DEFAULT_COURSE,
+            opener=self._opener(),
         )
         if not self.config.key_sentence:
             request = replace(request, key_sentence="")
@@ -381,7 +393,7 @@ class Tutor:
         result.timings["prompt_tokens"] = float(stats.prompt_tokens)
         result.timings["new_tokens"] = float(stats.new_tokens)
         # judge what the model wrote: a seed is lesson text by construction
-        key = seed[: -len(OPENERS[profile.style])].strip() if seed else ""
+        key = answer_opening(pick.key_sentences, profile.style, opener=False) if seed else ""
         own = text[len(key) :].strip() if key and text.startswith(key) else text
         check = grounding(
             own, [e.text for e in pick.evidence] + [p.text for p in pick.prompt_passages], self.encode, question=question

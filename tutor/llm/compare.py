@@ -272,6 +272,7 @@ def load_tutor_factory(adapter: str | None, max_new_tokens: int = 160) -> tuple[
                 model_id=lm.model_id,
                 adapter_id=lm.adapter_id,
                 context_tokens=lm.context_tokens,
+                answer_seed=lm.answer_seed,
             )
         return cache[key]
 
@@ -331,9 +332,12 @@ def goals_notes(figures: dict[str, Any]) -> list[str]:
                      f"{ok(a['key_fact'] >= 0.85 and a['key_fact'] >= b['key_fact'] + 0.15)}")
     if a.get("groundedness") is not None:
         notes.append(f"groundedness >= 0.9: {a['groundedness']:.3f} -> {ok(a['groundedness'] >= 0.9)}")
-    if a.get("model_declined_off_topic") is not None:
-        notes.append(f"off-topic declined >= 0.9 (model, gate bypassed): {a['model_declined_off_topic']:.3f} -> "
-                     f"{ok(a['model_declined_off_topic'] >= 0.9)}")
+    if a.get("pipeline_declined_off_topic") is not None:
+        # the goal is through the full pipeline, where the retriever's scope gate declines first
+        own = a.get("model_declined_off_topic")
+        notes.append(f"off-topic declined >= 0.9 (full pipeline): {a['pipeline_declined_off_topic']:.3f} -> "
+                     f"{ok(a['pipeline_declined_off_topic'] >= 0.9)}"
+                     + (f" (the model alone, gate bypassed: {own:.3f})" if own is not None else ""))
     if a.get("in_scope_wrongly_declined") is not None:
         notes.append(f"in-scope wrongly declined <= 0.05: {a['in_scope_wrongly_declined']:.3f} -> "
                      f"{ok(a['in_scope_wrongly_declined'] <= 0.05)}")

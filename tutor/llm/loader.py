@@ -82,6 +82,7 @@ class LoadedModel:
     threads: int
     cache_path: Path | None = None
     runtime_file: Path | None = None  # the merged runtime-dtype weights read (or written) by this load
+    answer_seed: str = "key+opener"  # how the adapter was trained to continue a seeded answer (its card)
 
 
 # ----------------------------------------------------------------------------- locating files
@@ -133,6 +134,23 @@ def resolve_adapter(adapter: str | Path | None) -> Path | None:
     if not (path / ADAPTER_CONFIG).is_file():
         raise LLMError(f"no LoRA adapter in {path} (expected {ADAPTER_CONFIG})")
     return path
+
+
+def adapter_answer_seed(path: Path | None) -> str:
+    """The answer seed an adapter was trained with (card.json "prompt.answer_seed"); the base model's is the default.
+
+    A card that is missing, unreadable or names an unknown seed gets the default: the tutor still answers.
+    """
+    from tutor.llm.prompt import ANSWER_SEEDS, SEED_WITH_OPENER
+
+    if path is None:
+        return SEED_WITH_OPENER
+    try:
+        card = json.loads((Path(path) / "card.json").read_text(encoding="utf-8"))
+        seed = card.get("prompt", {}).get("answer_seed", SEED_WITH_OPENER)
+    except (OSError, ValueError, AttributeError):
+        return SEED_WITH_OPENER
+    return seed if seed in ANSWER_SEEDS else SEED_WITH_OPENER
 
 
 def adapter_id(path: Path) -> str:
@@ -471,4 +489,5 @@ def load_model(
         threads=threads,
         cache_path=cache_path,
         runtime_file=runtime_file,
+        answer_seed=adapter_answer_seed(adapter_dir),
     )

@@ -68,13 +68,23 @@ OPENERS = {
 }
 
 
-def answer_opening(key_sentences: Sequence[str], style: str) -> str:
-    """The seeded start of an answer: the key lesson sentences, then the style's opener."""
+# How an answer is seeded. The base model writes best after a style opener (measured, `tutor.llm.answer`);
+# an adapter trained on key-sentence seeds continues on its own in the learner's level and style. The
+# adapter's card names the seed it was trained with ("prompt": {"answer_seed": ...}).
+SEED_WITH_OPENER = "key+opener"
+SEED_KEY_ONLY = "key"
+ANSWER_SEEDS = (SEED_WITH_OPENER, SEED_KEY_ONLY)
+
+
+def answer_opening(key_sentences: Sequence[str], style: str, opener: bool = True) -> str:
+    """The seeded start of an answer: the key lesson sentences, then (``opener``) the style's opener."""
     key = join_sentences(list(key_sentences))
     if key and not key.endswith((".", "!", "?", "\"", ")")):
         key += "."  # a list item or table row: close it before the opener
-    opener = OPENERS[style]
-    return f"{key} {opener}" if key else opener
+    if not opener:
+        return key
+    words = OPENERS[style]
+    return f"{key} {words}" if key else words
 
 
 def answer_stop_strings(style: str) -> tuple[str, ...]:
@@ -92,6 +102,7 @@ def answer_request(
     history: Sequence[tuple[str, str]] = (),
     weak_concepts: Sequence[str] = (),
     course_title: str = DEFAULT_COURSE,
+    opener: bool = True,
 ) -> PromptRequest:
     """The request the tutor builds at run time (evidence-first: key sentences restated and seeded).
 
@@ -108,7 +119,7 @@ def answer_request(
         weak_concepts=tuple(weak_concepts),
         history=tuple(history),
         key_sentence=join_sentences(list(key_sentences)),
-        answer_start=answer_opening(key_sentences, style),
+        answer_start=answer_opening(key_sentences, style, opener),
         course_title=course_title,
     )
 
