@@ -137,3 +137,65 @@ def test_profiles_choose_the_most_specific_target() -> None:
     assert td._pick_target(topic, "advanced", "concise") == ("c", "concise")
     assert td._pick_target(topic, "intermediate", "example") == ("a", "advanced")
     assert td._pick_target(topic, "advanced", "analogy") == ("a", "advanced")
+
+
+def _tiny_source() -> td.PassageSource:
+    sections = {
+        "gan": td.PassageText("gan", "GAN", "a gan has two neural networks. the generator create fake data."),
+        "vae": td.PassageText("vae", "VAE", "a vae has an encoder and a decoder. the latent space holds data."),
+    }
+
+    def best_sentences(question: str, sid: str, n: int) -> list[tuple[str, float]]:
+        q = set(question.lower().split())
+        sents = [s.strip() + "." for s in sections[sid].text.split(".") if s.strip()]
+        return sorted(((s, len(q & set(s.lower().split())) / 10) for s in sents), key=lambda x: -x[1])[:n]
+
+    return td.PassageSource(sections, lambda q, k: ["gan", "vae"][:k], "tiny", best_sentences, "course")
+
+
+@pytest.mark.parametrize("seed", [None, "key", "key+opener"])
+def test_runtime_renderer_seeds_the_answer_as_the_tutor_does(seed) -> None:
+    """Training prompts end where the run-time model starts writing: after the seed the tutor writes."""
+    from tutor.llm.prompt import OPENERS
+    from tutor.llm.testing import tiny_tokenizer
+
+    source = _tiny_source()
+    render = td.runtime_renderer(tiny_tokenizer(), source, context_tokens=1024, answer_seed=seed)
+    ex = td.RawExample(id="x", kind="explain", question="what does the generator create?", target="Fake data.",
+                       level="beginner", style="example", gold=("gan",),
+                       passages=(source.sections["gan"], source.sections["vae"]))
+    prompt, _ = render(ex)
+    head, answer = prompt.rsplit("<|im_start|>assistant\n", 1)
+    assert "what does the generator create?" in head
+    if seed is None:
+        assert answer == ""
+    else:
+        assert answer.startswith("the generator create fake data.")
+        assert answer.endswith(OPENERS["example"]) == (seed == "key+opener")
+
+
+def test_seeded_prompts_get_targets_that_continue_with_a_space(course, bank) -> None:
+    def render(ex: td.RawExample) -> tuple[str, str]:
+        prompt, support = fake_render(ex)
+        return prompt + " The lesson's key sentence.", support
+
+    seeded = td.build_dataset(render, fake_source(course), bank.items, count_tokens=count_words, max_len=BUDGET)
+    plain = td.build_dataset(lambda e: (fake_render(e)[0] + "\n", fake_render(e)[1]), fake_source(course),
+                             bank.items, count_tokens=count_words, max_len=BUDGET)
+    assert seeded.train and all(e.target.startswith(" ") and not e.target.startswith("  ") for e in seeded.train)
+    assert all(not e.target.startswith(" ") for e in plain.train)
+
+
+def test_subset_weights_leave_kinds_out_and_keep_order(dataset: td.Dataset) -> None:
+    train = dataset.train
+    everything = td.select_subset(train, len(train), weights={})
+    assert everything == list(train)
+    chosen = td.select_subset(train, len(train), weights={"off-topic": 0.0, "hint": 0})
+    assert chosen and {e.kind for e in chosen} == {e.kind for e in train} - {"off-topic", "hint"}
+    pos = {id(e): i for i, e in enumerate(train)}
+    assert [pos[id(e)] for e in chosen] == sorted(pos[id(e)] for e in chosen)  # input order kept
+    # the shipped defaults train on no unanswerable example (the scope gate declines those questions)
+    default = td.select_subset(train, len(train))
+    assert default and all(e.answerable for e in default)
+    small = td.select_subset(train, 10, weights={"explain": 100.0})
+    assert len(small) == 10 and sum(e.kind == "explain" for e in small) >= 8

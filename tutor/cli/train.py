@@ -1,4 +1,7 @@
-"""`tutor train`: fine-tune the tutor model with LoRA on this course's authored tutoring data."""
+"""`tutor train`: fine-tune the tutor model with LoRA on this course's authored tutoring data.
+
+The defaults are the shipped adapter's configuration (adapters/tutor-lora/card.md): about 23 minutes on 2 CPU cores.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +11,25 @@ import click
 
 
 @click.command()
-@click.option("--epochs", type=float, default=2.0, show_default=True, help="Passes over the training examples.")
-@click.option("--rank", type=int, default=16, show_default=True, help="LoRA rank.")
-@click.option("--lr", type=float, default=4e-4, show_default=True, help="Peak learning rate.")
-@click.option("--max-len", type=int, default=512, show_default=True, help="Longest example in tokens (longer ones are left out).")
+@click.option("--epochs", type=float, default=1.0, show_default=True, help="Passes over the training examples.")
+@click.option("--rank", type=int, default=8, show_default=True, help="LoRA rank.")
+@click.option("--lr", type=float, default=8e-4, show_default=True, help="Peak learning rate.")
+@click.option("--max-len", type=int, default=800, show_default=True, help="Longest example in tokens (longer ones are left out).")
 @click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--mlp/--no-mlp", default=False, help="Also adapt the MLP projections (not only q/k/v/o).")
+@click.option("--mlp/--no-mlp", default=True, help="Also adapt the MLP projections (not only q/k/v/o).")
 @click.option("--max-steps", type=int, default=None, help="Stop after this many optimizer steps (smoke runs).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Adapter folder (default: adapters/tutor-lora, the one the tutor loads).")
 @click.option("--course", type=click.Path(path_type=Path), default=None, help="Course folder (default: shipped course).")
 @click.option("--data-only", is_flag=True, help="Build and check the examples, print the counts, do not train.")
-@click.option("--layers-from", type=int, default=0, show_default=True,
+@click.option("--layers-from", type=int, default=10, show_default=True,
               help="Adapt only transformer layers from this index up (backward stops there: cheaper on CPU).")
 @click.option("--train-size", type=int, default=None, help="Train on a weighted subset of this many examples.")
 @click.option("--save-steps", type=int, default=0, help="Also save a checkpoint every N steps (0 = per epoch only).")
+@click.option("--answer-seed", type=click.Choice(["key", "key+opener"]), default="key", show_default=True,
+              help="How run-time answers start: the key lesson sentences (key) or those plus a style opener.")
+@click.option("--weight", "weights", multiple=True, metavar="KIND=W",
+              help="Sampling weight of an example kind (0 leaves it out; defaults in tutor/llm/train_data.py), e.g. --weight lacking=0.5.")
 def train(
     epochs: float,
     rank: int,
@@ -37,10 +44,21 @@ def train(
     layers_from: int,
     train_size: int | None,
     save_steps: int,
+    answer_seed: str,
+    weights: tuple[str, ...],
 ) -> None:
     """Fine-tune the tutor model with LoRA on this course (CPU by default, GPU when present)."""
     from tutor.llm.train import TrainError, run_training
 
+    kind_weights: dict[str, float] = {}
+    for item in weights:
+        kind, sep, value = item.partition("=")
+        try:
+            kind_weights[kind.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not kind.strip() or kind_weights.get(kind.strip(), 0) < 0:
+            raise click.BadParameter(f"expected KIND=WEIGHT with a weight >= 0 (got {item!r})", param_hint="--weight")
     try:
         run_training(
             epochs=epochs,
@@ -56,6 +74,8 @@ def train(
             layers_from=layers_from,
             train_size=train_size,
             save_steps=save_steps,
+            answer_seed=answer_seed,
+            kind_weights=kind_weights or None,
             echo=click.echo,
         )
     except TrainError as exc:

@@ -17,7 +17,8 @@ import math
 import platform
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -416,11 +417,21 @@ def render_card(card: dict[str, Any]) -> str:
     for kind, n in sorted(data.get("kinds", {}).items()):
         lines.append(f"  - {kind}: {n}")
     if data.get("train_used") and data.get("train_used") != data.get("train"):
-        lines.append(f"- used by this run: {data['train_used']} train examples (weighted subset, CPU budget)")
+        lines.append(f"- used by this run: {data['train_used']} train examples (weighted subset)")
+        if data.get("train_used_kinds"):
+            lines.append(f"  - by kind: {data['train_used_kinds']}")
+        if data.get("kind_weights"):
+            lines.append(f"  - sampling weights (0 = left out): {data['kind_weights']}")
     for key in ("unanswerable_share", "near_heldout_dropped", "unfaithful_dropped", "over_budget_dropped", "mean_tokens"):
         if key in data:
             lines.append(f"- {key.replace('_', ' ')}: {data[key]}")
     lines += [
+        "",
+        "## Prompt",
+        f"- answer seed: {card.get('prompt', {}).get('answer_seed', 'key+opener')} (the tutor starts each answer "
+        "with the evidence's key sentences"
+        + (", then a style opener" if card.get("prompt", {}).get("answer_seed", "key+opener") == "key+opener" else "")
+        + "; the adapter writes what follows)",
         "",
         "## Hyper-parameters",
         *(f"- {k}: {v}" for k, v in hp.items()),
@@ -502,6 +513,8 @@ def run_training(
     layers_from: int = 0,
     train_size: int | None = None,
     save_steps: int = 0,
+    answer_seed: str = "key",
+    kind_weights: Mapping[str, float] | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Build the examples, train, save the adapter and its card; returns the card dict."""
@@ -520,6 +533,11 @@ def run_training(
         save_steps=save_steps,
     )
     config.validate()
+    from tutor.llm.train_data import KINDS
+
+    unknown = sorted(set(kind_weights or {}) - set(KINDS))
+    if unknown:
+        raise TrainError(f"unknown example kind(s) {', '.join(unknown)}; the kinds are {', '.join(KINDS)}")
     out_dir = Path(out) if out is not None else default_out_dir()
 
     from tutor.content import load_course
@@ -543,7 +561,7 @@ def run_training(
         source = train_data.real_passage_source(course_obj)
         embed = _embedder_encode()
         dataset = train_data.build_dataset(
-            train_data.runtime_renderer(tokenizer, source),
+            train_data.runtime_renderer(tokenizer, source, answer_seed=answer_seed),
             source,
             bank.items,
             count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
@@ -568,12 +586,15 @@ def run_training(
     if data_only:
         return {"data": counts}
     train_examples = list(dataset.train)
-    if train_size is not None and train_size < len(train_examples):
-        train_examples = train_data.select_subset(train_examples, train_size, seed=config.seed)
-        sub = dict(sorted(__import__("collections").Counter(e.kind for e in train_examples).items()))
-        echo(f"  training on a subset of {len(train_examples)} examples (CPU budget): {sub}")
+    weights = {**train_data.SUBSET_WEIGHTS, **dict(kind_weights or {})}
+    n = min(train_size if train_size is not None else len(train_examples), len(train_examples))
+    train_examples = train_data.select_subset(train_examples, n, seed=config.seed, weights=weights)
+    if len(train_examples) != len(dataset.train):
+        sub = dict(sorted(Counter(e.kind for e in train_examples).items()))
+        echo(f"  training on a subset of {len(train_examples)} examples (weights {weights}): {sub}")
         counts["train_used"] = len(train_examples)
         counts["train_used_kinds"] = sub
+        counts["kind_weights"] = weights
 
     total_steps = max(1, round(math.ceil(len(train_examples) / config.batch_size) * config.epochs))
     if max_steps is not None:
@@ -606,6 +627,8 @@ def run_training(
             "follow-ups, and a clear reply when the lesson does not cover a question."
         ),
         "base_model": base,
+        # how the tutor must seed answers for this adapter (read back by `tutor.llm.loader.adapter_answer_seed`)
+        "prompt": {"answer_seed": answer_seed},
         "data": {
             "source": "adapters/data/*.yaml + quizzes (built by tutor/llm/train_data.py)",
             "source_sha256": dataset.source_sha256,
@@ -613,6 +636,7 @@ def run_training(
             "train": counts["train"],
             "train_used": counts.get("train_used", counts["train"]),
             "train_used_kinds": counts.get("train_used_kinds"),
+            "kind_weights": counts.get("kind_weights"),
             "dev": counts["dev"],
             "kinds": counts["kinds"],
             "unanswerable_share": counts["unanswerable_share"],

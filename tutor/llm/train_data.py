@@ -20,8 +20,8 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,9 @@ PARAPHRASE_WORDS = frozenset(
     through accurate power always change changes sequence""".split()
 )
 
+
+KINDS = ("explain", "compare", "followup", "quiz-feedback", "hint", "scenario", "off-topic", "near-topic",
+         "lacking", "no-evidence")
 
 # An answerable example whose target uses this many lesson terms absent from its prompt is left out.
 MAX_STRONG_UNSUPPORTED = 2
@@ -657,9 +660,11 @@ def build_dataset(
     over_budget = 0
     for e in raw:
         prompt, support = render(e)
+        # a prompt that ends inside a seeded answer: the model's first token carries its own leading space
+        target = e.target if not prompt or prompt[-1].isspace() else " " + e.target
         tokens = 0
         if count_tokens is not None:
-            tokens = count_tokens(prompt) + count_tokens(e.target) + 1
+            tokens = count_tokens(prompt) + count_tokens(target) + 1
             if max_len is not None and tokens > max_len:
                 over_budget += 1
                 continue
@@ -679,7 +684,7 @@ def build_dataset(
                 split=e.split,
                 question=e.question,
                 prompt=prompt,
-                target=e.target,
+                target=target,
                 answerable=e.answerable,
                 sections=tuple(p.section_id for p in e.passages),
                 gold=e.gold,
@@ -709,16 +714,39 @@ def build_dataset(
     return ds
 
 
-# Sampling weights when a CPU budget forces a subset: quiz feedback is long and the tutor's explanations,
-# declines and follow-ups matter most.
-SUBSET_WEIGHTS = {"quiz-feedback": 0.3, "hint": 0.5, "scenario": 1.0}
+# Sampling weights of the example kinds (1 when not named; 0 leaves a kind out). Quiz feedback is long and
+# the tutor's explanations and follow-ups matter most. Hints are written by the quiz engine at run time,
+# never by the model. Unanswerable kinds are left out: trained on answers seeded with key sentences, they
+# taught the adapter to end correct in-scope answers with "the lesson does not cover ..." (32.5% of dev
+# answers with 23% unanswerable examples, 17.5% with 8%, 0% with none; adapters/tutor-lora/card.md), while
+# the retriever's scope gate declines out-of-scope questions before the model is called.
+SUBSET_WEIGHTS = {
+    "quiz-feedback": 0.3,
+    "hint": 0.0,
+    "scenario": 1.0,
+    "off-topic": 0.0,
+    "near-topic": 0.0,
+    "no-evidence": 0.0,
+    "lacking": 0.0,
+}
 
 
-def select_subset(examples: Sequence[BuiltExample], n: int, seed: int = 13) -> list[BuiltExample]:
-    """A weighted random subset of n examples (weighted sampling without replacement), in input order."""
+def select_subset(
+    examples: Sequence[BuiltExample], n: int, seed: int = 13, weights: Mapping[str, float] | None = None
+) -> list[BuiltExample]:
+    """A weighted random subset of n examples (weighted sampling without replacement), in input order.
+
+    ``weights`` (kind -> weight, default `SUBSET_WEIGHTS`, 1 for kinds not named); weight 0 leaves a kind out.
+    """
+    weights = SUBSET_WEIGHTS if weights is None else weights
     rng = random.Random(seed)
     keyed = sorted(
-        ((rng.random() ** (1.0 / SUBSET_WEIGHTS.get(e.kind, 1.0)), i) for i, e in enumerate(examples)), reverse=True
+        (
+            (rng.random() ** (1.0 / w), i)
+            for i, e in enumerate(examples)
+            if (w := weights.get(e.kind, 1.0)) > 0
+        ),
+        reverse=True,
     )
     chosen = sorted(i for _, i in keyed[:n])
     return [examples[i] for i in chosen]
@@ -753,16 +781,29 @@ class _Hit:
 
 
 def runtime_renderer(
-    tokenizer: Any, source: PassageSource, *, context_tokens: int = 2048, reserve: int = 160, seed: int = 3
+    tokenizer: Any,
+    source: PassageSource,
+    *,
+    context_tokens: int = 2048,
+    reserve: int = 160,
+    seed: int = 3,
+    answer_seed: str | None = None,
 ) -> RenderFn:
     """Render examples exactly as `tutor.llm.answer.Tutor` prompts the model.
 
     Evidence: `pick_evidence` with the default `EvidenceConfig` (top hit in full, best sentence of the next
     hits, key sentence restated); prompt: `tutor.llm.prompt.build_prompt` with the run-time budget.
+    ``answer_seed`` ("key" | "key+opener", `tutor.llm.prompt.ANSWER_SEEDS`): the assistant turn starts with
+    the seed the tutor writes before the model at run time, so the target is the continuation the model
+    must write (an adapter trained on unseeded prompts meets seeded ones at run time and was measured no
+    better than the base model). None: unseeded, as the first adapters were trained.
     Returns a function giving (prompt text, the text the target may rely on).
     """
     from tutor.llm.evidence import EvidenceConfig, pick_evidence
-    from tutor.llm.prompt import DEFAULT_COURSE, PromptRequest, build_prompt
+    from tutor.llm.prompt import ANSWER_SEEDS, DEFAULT_COURSE, SEED_WITH_OPENER, answer_request, build_prompt
+
+    if answer_seed is not None and answer_seed not in ANSWER_SEEDS:
+        raise DataError(f"answer_seed must be one of {', '.join(ANSWER_SEEDS)} (got {answer_seed!r})")
 
     if source.best_sentences is None:
         raise DataError("the passage source has no best_sentences (use real_passage_source)")
@@ -777,16 +818,20 @@ def runtime_renderer(
         cfg = config if ex.kind not in ("quiz-feedback", "scenario") else EvidenceConfig(hits=max(1, len(hits)))
         pick = pick_evidence(evidence_question, hits, source.best_sentences, cfg)
         weak = tuple(rng.sample(concept_pool, 2)) if rng.random() < 0.15 else ()
-        request = PromptRequest(
-            question=ex.question,
-            passages=tuple(pick.prompt_passages),
+        request = answer_request(
+            ex.question,
+            pick.prompt_passages,
+            key_sentences=pick.key_sentences,
             level=ex.level,
             style=ex.style,
-            weak_concepts=weak,
             history=ex.history,
-            key_sentence=pick.key_sentence,
+            weak_concepts=weak,
             course_title=source.course_title or DEFAULT_COURSE,
+            opener=answer_seed == SEED_WITH_OPENER,
         )
+        if answer_seed is None:
+            request = replace(request, answer_start="")
+        # the rendered text ends with the seed, as the tutor's prompt does (`tutor.llm.prompt.render`)
         built = build_prompt(tokenizer, request, context_tokens=context_tokens, reserve=reserve)
         support = " ".join(f"{p.title} {p.text}" for p in built.passages)
         support += " " + pick.key_sentence + " " + ex.question + " " + " ".join(t for _, t in ex.history)
