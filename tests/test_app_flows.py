@@ -527,9 +527,13 @@ async def test_database_problem_shows_the_fix_not_a_traceback() -> None:
                          "Check --db or TUTOR_DB_URL.")
     app, _ = make_app(open_error=error)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ErrorScreen", what="error screen")
-        texts = " ".join(str(w.render()) for w in app.screen.query(Static))
-        assert "disk I/O error" in texts and "Check --db" in texts
+        def shown() -> str:
+            return " ".join(str(w.render()) for w in app.screen.query(Static))
+
+        # the screen switches before its widgets are composed: wait for the text, not only the screen
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ErrorScreen" and "disk I/O error" in shown(),
+                         what="error screen with the database error")
+        assert "Check --db" in shown() and "Traceback" not in shown()
         await pilot.press("escape")
     assert app.return_code == 1
 
