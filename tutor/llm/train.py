@@ -422,7 +422,7 @@ def render_card(card: dict[str, Any]) -> str:
             lines.append(f"  - by kind: {data['train_used_kinds']}")
         if data.get("kind_weights"):
             lines.append(f"  - sampling weights (0 = left out): {data['kind_weights']}")
-    for key in ("unanswerable_share", "near_heldout_dropped", "unfaithful_dropped", "over_budget_dropped", "mean_tokens"):
+    for key in ("unanswerable_share", "unanswerable_share_used", "near_heldout_dropped", "unfaithful_dropped", "over_budget_dropped", "mean_tokens"):
         if key in data:
             lines.append(f"- {key.replace('_', ' ')}: {data[key]}")
     lines += [
@@ -595,6 +595,7 @@ def run_training(
         counts["train_used"] = len(train_examples)
         counts["train_used_kinds"] = sub
         counts["kind_weights"] = weights
+    counts["unanswerable_share_used"] = round(sum(not e.answerable for e in train_examples) / max(1, len(train_examples)), 3)
 
     total_steps = max(1, round(math.ceil(len(train_examples) / config.batch_size) * config.epochs))
     if max_steps is not None:
@@ -640,6 +641,7 @@ def run_training(
             "dev": counts["dev"],
             "kinds": counts["kinds"],
             "unanswerable_share": counts["unanswerable_share"],
+            "unanswerable_share_used": counts["unanswerable_share_used"],
             "retriever": dataset.retriever_id,
             "near_heldout_dropped": len(dataset.report["near_heldout_dropped"]),
             "over_budget_dropped": dataset.report["over_budget_dropped"],
