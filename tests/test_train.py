@@ -134,3 +134,17 @@ def test_top_layers_only_leaves_lower_layers_alone() -> None:
     assert names and all(".layers.1." in n for n in names)
     with pytest.raises(TrainError, match="leaves none"):
         add_lora(tiny_llama(), TrainConfig(rank=2, layers_from=5))
+
+
+def test_train_cli_refuses_bad_kind_weights_before_loading_anything() -> None:
+    from click.testing import CliRunner
+
+    from tutor.cli.train import train
+
+    runner = CliRunner()
+    for bad in ("off-topic", "off-topic=-1", "=1", "off-topic=nan", "off-topic=lots"):
+        result = runner.invoke(train, ["--weight", bad])
+        assert result.exit_code == 2 and "KIND=WEIGHT" in result.output, bad
+    unknown = runner.invoke(train, ["--weight", "offtopic=0"])
+    assert unknown.exit_code == 1 and "unknown example kind(s) offtopic" in unknown.output
+    assert "Traceback" not in unknown.output

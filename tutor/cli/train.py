@@ -52,13 +52,14 @@ def train(
 
     kind_weights: dict[str, float] = {}
     for item in weights:
-        kind, sep, value = item.partition("=")
+        kind, _, value = item.partition("=")
         try:
-            kind_weights[kind.strip()] = float(value)
+            weight = float(value)
         except ValueError:
-            sep = ""
-        if not sep or not kind.strip() or kind_weights.get(kind.strip(), 0) < 0:
+            weight = -1.0
+        if not kind.strip() or not weight >= 0:
             raise click.BadParameter(f"expected KIND=WEIGHT with a weight >= 0 (got {item!r})", param_hint="--weight")
+        kind_weights[kind.strip()] = weight
     try:
         run_training(
             epochs=epochs,

@@ -84,7 +84,7 @@ class TutorConfig:
     embedder_adapter: str | Path | None = None  # retrieval embedder: None = shipped, "none" = base MiniLM
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     key_sentence: bool = True  # also restate the key sentences in the user turn, right before the answer slot
-    seed_answer: bool = True  # the answer starts with the key sentences + a style opener (measured: module doc)
+    seed_answer: bool = True  # the answer starts with the key sentences (+ a style opener, see ``opener``)
     opener: bool | None = None  # the style opener after the key sentences; None = as the adapter was trained
 
 

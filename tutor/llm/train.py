@@ -401,6 +401,7 @@ def render_card(card: dict[str, Any]) -> str:
     tr = card.get("training", {})
     data = card.get("data", {})
     base = card.get("base_model", {})
+    seed = (card.get("prompt") or {}).get("answer_seed", "key+opener")
     lines = [
         f"# {card.get('name', 'tutor-lora')}: LoRA adapter for the course tutor",
         "",
@@ -428,9 +429,8 @@ def render_card(card: dict[str, Any]) -> str:
     lines += [
         "",
         "## Prompt",
-        f"- answer seed: {card.get('prompt', {}).get('answer_seed', 'key+opener')} (the tutor starts each answer "
-        "with the evidence's key sentences"
-        + (", then a style opener" if card.get("prompt", {}).get("answer_seed", "key+opener") == "key+opener" else "")
+        f"- answer seed: {seed} (the tutor starts each answer with the evidence's key sentences"
+        + (", then a style opener" if seed == "key+opener" else "")
         + "; the adapter writes what follows)",
         "",
         "## Hyper-parameters",
@@ -623,9 +623,10 @@ def run_training(
     card = {
         "name": out_dir.name,
         "summary": (
-            "LoRA adapter that teaches SmolLM2-135M-Instruct to tutor from the lesson passages it is given: "
-            "grounded answers at the learner's level and style, quiz feedback, hints, scenario feedback, "
-            "follow-ups, and a clear reply when the lesson does not cover a question."
+            "LoRA adapter that teaches SmolLM2-135M-Instruct to explain the lesson evidence it is given. The tutor "
+            "opens each answer with the key lesson sentences, and the adapter continues at the learner's level and "
+            "style. It also writes quiz feedback, scenario feedback and answers to follow-ups. Out-of-scope "
+            "questions never reach it: the retriever's scope gate declines them first."
         ),
         "base_model": base,
         # how the tutor must seed answers for this adapter (read back by `tutor.llm.loader.adapter_answer_seed`)
