@@ -11,6 +11,7 @@ from tutor.learner.memory import MemoryStore
 from tutor.quiz.engine import QuizEngine, ScenarioAnswer
 from tutor.quiz.model import MultipleChoice
 from tutor.quiz.selection import (
+    REVIEW_SHARE,
     AdaptiveSelector,
     SelectionState,
     effective_prerequisites,
@@ -200,12 +201,34 @@ def test_fixed_order_goes_on_across_quizzes_and_starts_over() -> None:
     assert asked == (ids + ids)[:12]
 
 
-def test_defer_failed_reviews_is_off_in_the_app_and_waits_when_on() -> None:
+def test_due_reviews_fill_at_most_half_a_quiz_and_wait_for_the_next_one() -> None:
     mastery = {"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.5}
-    state = _state(mastery, due=("g1",))
-    assert AdaptiveSelector().choose(state).id == "g1"
-    deferring = AdaptiveSelector(defer_failed_reviews=True)
-    assert deferring.choose(state).id == "r1"  # the failed concept's review waits for the open one
-    # once nothing undecided is left, the failed concept is practised again
-    done = _state({"basics": 0.97, "nets": 0.97, "gan": 0.02, "rnn": 0.97}, due=("g1",))
-    assert "gan" in deferring.choose(done).concepts
+    # a quiz of 4: two review slots; with both spent, the open concept's fresh item comes before the due one
+    assert _state(mastery, due=("g1",), length=4, reviews_asked=1).review_slots(REVIEW_SHARE) == 1
+    assert AdaptiveSelector().choose(_state(mastery, due=("g1",), length=4, reviews_asked=1)).id == "g1"
+    spent = _state(mastery, due=("g1",), length=4, reviews_asked=2)
+    assert AdaptiveSelector().choose(spent).concepts == ("rnn",)
+    assert AdaptiveSelector(review_share=None).choose(spent).id == "g1"  # uncapped: due still first
+    # nothing else left to ask: the waiting review is asked rather than ending the quiz early
+    done = _state({"basics": 0.97, "nets": 0.97, "gan": 0.97, "rnn": 0.97}, due=("g1",), length=4, reviews_asked=2)
+    assert AdaptiveSelector().choose(done).id == "g1"
+    # a quiz of one item still has one review slot
+    assert _state(mastery, due=("g1",), length=1).review_slots(REVIEW_SHARE) == 1
+
+
+@pytest.mark.parametrize("share", [REVIEW_SHARE, None])
+def test_a_quiz_with_many_due_reviews_is_half_reviews_then_fresh_items(share) -> None:
+    clock = Clock()
+    eng, store, lid = engine(clock=clock, selector=lambda: AdaptiveSelector(review_share=share))
+    due = ["n1", "n2", "n3", "g1"]
+    for k, item_id in enumerate(due):  # four misses from an earlier quiz, all due now
+        store.set_review(lid, item_id, {}, NOW - timedelta(minutes=10 - k))
+    session = eng.start(lid, length=4, kind="multiple_choice")
+    asked = []
+    while (item := session.next_item()) is not None:
+        asked.append(item.id)
+        session.submit(right(item))
+    fresh_at = next((k for k, i in enumerate(asked) if i not in due), len(asked))
+    # capped: two reviews (half of four), then a fresh item; uncapped: the whole quiz is reviews
+    assert fresh_at == (2 if share else 4)
+

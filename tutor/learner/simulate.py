@@ -15,7 +15,7 @@ concept is *not* classified: sitting at the prior is no verdict.
 A simulated learner goes on across several quizzes (``quiz_length`` items each,
 ``per_sitting`` quizzes one after the other, then a day's break), as a real one would: each quiz is a new session of the real
 `QuizEngine` over the same in-memory store, so mastery carries over, due reviews
-come first, and an item comes back in a later quiz (spaced review, or once a
+come first (up to half of a quiz), and an item comes back in a later quiz (spaced review, or once a
 concept's fresh items are used up); never twice within one quiz. The measured
 policy is the shipped one, not a re-implementation. The engine uses BKT
 parameters that describe this population (``simulator_params``): slip and guess
@@ -333,8 +333,8 @@ def compare_traces(
         ("fixed", FixedOrderSelector),
         ("random", lambda: RandomSelector(seed * 1_000_003 + next(counter))),  # a new order per learner
     ]
-    if variant:  # not the app's policy: due reviews of confidently failed concepts wait
-        policies.insert(1, ("adaptive-defer", lambda: AdaptiveSelector(defer_failed_reviews=True)))
+    if variant:  # not the app's policy: due reviews may fill a whole quiz
+        policies.insert(1, ("adaptive-uncapped", lambda: AdaptiveSelector(review_share=None)))
     return {
         name: run_policy(course, bank, learners, factory, grader=grader, kind=kind, seed=seed,
                          max_items=max_items, quiz_length=quiz_length, params=params, per_sitting=per_sitting)

@@ -267,6 +267,7 @@ class QuizSession:
         self.mastery_start = {c: self._mastery[c] for c in targeted}
         self._seen = {a.item_id for a in store.attempts(learner_id)}
         self._asked: list[str] = []
+        self._reviews_asked = 0  # items asked because they were due (a quiz's share of reviews is capped)
         self._wrong_streak: dict[str, int] = {}
         self._pending: _Pending | None = None
         self._results: list[GradeResult] = []
@@ -311,6 +312,8 @@ class QuizSession:
             due=due,
             seen=frozenset(self._seen),
             wrong_streak=self._wrong_streak,
+            length=self.length,
+            reviews_asked=self._reviews_asked,
         )
 
     # ------------------------------------------------------------------ items
@@ -337,6 +340,7 @@ class QuizSession:
             self._stopped = "blocked" if any(not state.mastered(c) for c in self.targeted) else "mastered"
             return None
         self._asked.append(item.id)
+        self._reviews_asked += item.id in state.due
         self._pending = _Pending(item, time.monotonic())
         return item
 
