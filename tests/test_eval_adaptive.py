@@ -48,3 +48,11 @@ def test_the_goal_is_judged_at_95_percent_only() -> None:
     assert _goal([_row("adaptive", 61), _row("fixed", 100)], [0.61])["met"] is False
     never = _goal([_row("adaptive", None), _row("fixed", 100)], [None])
     assert never["met"] is False and never["ratio"] is None  # not reaching 95% is never rounded to a pass
+
+
+def test_variant_measures_the_uncapped_policy_beside_the_shipped_one() -> None:
+    result = run("--learners", "10", "--budget", "1", "--variant", "--json")
+    assert result.exit_code == 0, result.output
+    bank = json.loads(result.output)["banks"]["shipped"]
+    assert [p["policy"] for p in bank["policies"]] == ["adaptive", "adaptive-uncapped", "fixed", "random"]
+    assert "variant_ratio" in bank["goal"]
