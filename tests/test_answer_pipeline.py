@@ -116,9 +116,9 @@ def test_in_scope_answer_shows_evidence_first_then_streams(tok, model):
     assert partial.answer == "" and partial.evidence[0].section_id == "gan"
     result = events[-1].result
     assert result.in_scope and result.evidence[0].text == SECTIONS["gan"][1]
-    # the explanation starts from the evidence's key sentence, then the style's opener
+    # the explanation starts from the evidence's key sentence, then the beginner's plain-words opener
     assert result.answer.startswith("The generator create fake data.")
-    assert "For example," in result.answer
+    assert "In simple words," in result.answer
     assert "".join(e.text for e in events if e.kind == "delta").strip() == result.answer
     assert 0.0 <= result.grounded <= 1.0
     assert {"retrieval_ms", "ttft_ms", "tokens_per_s", "total_ms"} <= set(result.timings)
@@ -129,7 +129,7 @@ def test_in_scope_answer_shows_evidence_first_then_streams(tok, model):
 
 def test_an_adapter_trained_on_key_sentence_seeds_gets_no_opener(tok, model):
     end = tok.convert_tokens_to_ids("<|im_end|>")
-    question, profile = "what does the generator do?", Profile(level="beginner", style="example")
+    question, profile = "what does the generator do?", Profile(level="intermediate", style="example")
     answers, prompts = {}, {}
     for seed in ("key+opener", "key"):
         spy = Spy(_ids(tok, "two neural networks compete .") + [end], len(tok))
@@ -144,9 +144,15 @@ def test_an_adapter_trained_on_key_sentence_seeds_gets_no_opener(tok, model):
     # the grounding check still judges only the model's own words, not the seeded lesson sentence
     assert [c for c, _ in keyed.claims] == ["two neural networks compete."]
     # an explicit config wins over the adapter's format
-    forced = make_tutor(tok, model, step=Spy([end], len(tok)), opener=True)
+    forced = make_tutor(tok, model, step=Spy(_ids(tok, "two neural networks compete .") + [end], len(tok)), opener=True)
     forced.answer_seed = "key"
     assert "For example," in forced.ask(question, profile).answer
+    # a beginner's answer hands over in plain words with either seed
+    for seed in ("key+opener", "key"):
+        plain = make_tutor(tok, model, step=Spy(_ids(tok, "two neural networks compete .") + [end], len(tok)))
+        plain.answer_seed = seed
+        answer = plain.ask(question, Profile(level="beginner", style="example")).answer
+        assert "In simple words, two neural networks compete." in answer and "For example" not in answer
 
 
 def test_prompt_holds_evidence_profile_and_weak_concepts(tok, model):
@@ -257,3 +263,10 @@ def test_list_intro_brings_its_items():
 
     pick = pick_evidence("why does it matter", hits, lambda q, s, n: rows[:n], EvidenceConfig(key_sentences=1))
     assert pick.key_sentence == "GenAI plays a crucial role in: Creativity and innovation; Automation and efficiency."
+
+
+def test_an_opener_the_model_adds_nothing_to_is_not_left_dangling(tok, model):
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
+    result = tutor.ask("what does the generator do?", Profile(level="beginner", style="example"))
+    assert result.answer == "The generator create fake data. The discriminator knows real data."

@@ -12,6 +12,7 @@ from tutor.llm.prompt import (  # noqa: E402
     PromptPassage,
     PromptRequest,
     answer_opening,
+    answer_request,
     answer_stop_strings,
     build_prompt,
     messages_for,
@@ -128,3 +129,25 @@ def test_impossible_budget_is_a_clear_error(tok):
 
 def test_an_unfinished_key_item_is_closed_before_the_opener():
     assert answer_opening(["Two networks that compete"], "concise") == "Two networks that compete. In short,"
+
+
+def test_a_beginner_answer_hands_over_in_plain_words_whatever_the_seed() -> None:
+    from tutor.llm.prompt import BEGINNER_OPENER
+
+    key = ["Two networks compete."]
+    for opener in (True, False):
+        assert answer_opening(key, "example", opener, "beginner") == f"Two networks compete. {BEGINNER_OPENER}"
+        assert answer_opening(key, "analogy", opener, "beginner").endswith(OPENERS["analogy"])
+    assert answer_opening(key, "example", False, "advanced") == "Two networks compete."
+    assert answer_opening(key, "example", True, "advanced").endswith(OPENERS["example"])
+    request = answer_request("what?", [], key_sentences=key, level="beginner", opener=False)
+    assert request.answer_start.endswith(BEGINNER_OPENER)
+
+
+def test_the_model_s_first_word_reads_on_after_an_opener() -> None:
+    from tutor.llm.text import continue_after_comma
+
+    assert continue_after_comma(" The retailer uses data.") == " the retailer uses data."
+    assert continue_after_comma("It learns.") == "it learns."
+    assert continue_after_comma(" GANs compete.") == " GANs compete."  # an acronym keeps its capitals
+    assert continue_after_comma(" Generative AI makes content.") == " Generative AI makes content."  # a name too

@@ -154,15 +154,16 @@ def _tiny_source() -> td.PassageSource:
 
 
 @pytest.mark.parametrize("seed", [None, "key", "key+opener"])
-def test_runtime_renderer_seeds_the_answer_as_the_tutor_does(seed) -> None:
+@pytest.mark.parametrize("level", ["beginner", "advanced"])
+def test_runtime_renderer_seeds_the_answer_as_the_tutor_does(seed, level) -> None:
     """Training prompts end where the run-time model starts writing: after the seed the tutor writes."""
-    from tutor.llm.prompt import OPENERS
+    from tutor.llm.prompt import BEGINNER_OPENER, OPENERS
     from tutor.llm.testing import tiny_tokenizer
 
     source = _tiny_source()
     render = td.runtime_renderer(tiny_tokenizer(), source, context_tokens=1024, answer_seed=seed)
     ex = td.RawExample(id="x", kind="explain", question="what does the generator create?", target="Fake data.",
-                       level="beginner", style="example", gold=("gan",),
+                       level=level, style="example", gold=("gan",),
                        passages=(source.sections["gan"], source.sections["vae"]))
     prompt, _ = render(ex)
     head, answer = prompt.rsplit("<|im_start|>assistant\n", 1)
@@ -171,7 +172,16 @@ def test_runtime_renderer_seeds_the_answer_as_the_tutor_does(seed) -> None:
         assert answer == ""
     else:
         assert answer.startswith("the generator create fake data.")
-        assert answer.endswith(OPENERS["example"]) == (seed == "key+opener")
+        if level == "beginner":  # a beginner's seed always hands over in plain words
+            assert answer.endswith(BEGINNER_OPENER)
+        else:
+            assert answer.endswith(OPENERS["example"]) == (seed == "key+opener")
+
+
+def test_a_target_after_an_opener_reads_on_from_it() -> None:
+    assert td.after_opener("Key. In simple words,", "The retailer uses data.") == "the retailer uses data."
+    assert td.after_opener("Key. In simple words,", "GANs compete.") == "GANs compete."  # a name keeps its capital
+    assert td.after_opener("Key sentence.", "The retailer uses data.") == "The retailer uses data."  # no opener
 
 
 def test_seeded_prompts_get_targets_that_continue_with_a_space(course, bank) -> None:

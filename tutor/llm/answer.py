@@ -43,7 +43,7 @@ from tutor.llm.prompt import (
     build_prompt,
     check_profile,
 )
-from tutor.llm.text import complete_sentences, drop_repeated_sentences
+from tutor.llm.text import complete_sentences, continue_after_comma, drop_repeated_sentences
 from tutor.llm.types import AnswerEvent, AnswerResult, Evidence, Profile, Source
 
 __all__ = [
@@ -376,8 +376,11 @@ class Tutor:
                             result.timings["first_text_ms"] = _ms(first_at - started)
                     if not pieces:
                         piece = piece.lstrip()
-                    elif len(pieces) == 1 and seed and not piece[:1].isspace():
-                        piece = " " + piece  # the model opened with a newline (dropped): keep a space
+                    elif len(pieces) == 1 and seed:
+                        if not piece[:1].isspace():
+                            piece = " " + piece  # the model opened with a newline (dropped): keep a space
+                        if seed.endswith(","):  # "In simple words, the ..." rather than ", The ..."
+                            piece = continue_after_comma(piece)
                     pieces.append(piece)
                     yield AnswerEvent("delta", text=piece)
         finally:
@@ -386,6 +389,9 @@ class Tutor:
         if stats.stop_reason == "length":
             text = complete_sentences(text)
         text = drop_repeated_sentences(text)
+        key = answer_opening(pick.key_sentences, profile.style, opener=False) if seed else ""
+        if seed and key and text == seed.strip() and seed.strip() != key:
+            text = key  # the model added nothing after the opener: do not leave "In simple words," dangling
         result.answer = text
         result.cancelled = stats.stop_reason == "cancelled"
         result.timings["ttft_ms"] = _ms((first_at or time.perf_counter()) - started)
@@ -393,7 +399,6 @@ class Tutor:
         result.timings["prompt_tokens"] = float(stats.prompt_tokens)
         result.timings["new_tokens"] = float(stats.new_tokens)
         # judge what the model wrote: a seed is lesson text by construction
-        key = answer_opening(pick.key_sentences, profile.style, opener=False) if seed else ""
         own = text[len(key) :].strip() if key and text.startswith(key) else text
         check = grounding(
             own, [e.text for e in pick.evidence] + [p.text for p in pick.prompt_passages], self.encode, question=question

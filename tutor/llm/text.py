@@ -130,3 +130,19 @@ def novelty(claim: str, known_text: str) -> float:
         return 0.0
     known = set(content_terms(known_text))
     return sum(t not in known for t in terms) / len(terms)
+
+
+# Words that start a clause after an opener ("In simple words, the ...") and lose their capital there.
+_CLAUSE_GLUE = frozenset("a an the it its this that these those they there their in on at for when if to with by "
+                         "as each both one some many most so but and or instead just like".split())
+
+
+def continue_after_comma(text: str) -> str:
+    """``text`` as it reads after an opener ending in a comma: a leading function word is lower-cased
+    ("The retailer" -> "the retailer"); names and acronyms keep their capitals ("GANs", "Generative AI")."""
+    stripped = text.lstrip()
+    first = stripped.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:].islower() and first.lower() in _CLAUSE_GLUE:
+        lead = text[: len(text) - len(stripped)]
+        return lead + stripped[0].lower() + stripped[1:]
+    return text

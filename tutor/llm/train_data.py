@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tutor.llm.text import continue_after_comma
+
 LEVELS = ("beginner", "intermediate", "advanced")
 STYLES = ("analogy", "example", "step-by-step", "concise")
 STYLE_KEYS = {"analogy": "analogy", "example": "example", "step-by-step": "steps", "concise": "concise"}
@@ -623,6 +625,11 @@ def _related(gold: Sequence[str]) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------------------------- rendering
+def after_opener(prompt: str, target: str) -> str:
+    """The target as it reads after a seed ending in an opener ("In simple words," / "For example,")."""
+    return continue_after_comma(target) if prompt.rstrip().endswith(",") else target
+
+
 RenderFn = Callable[[RawExample], tuple[str, str]]  # -> (prompt text, text the target may rely on)
 
 
@@ -661,7 +668,7 @@ def build_dataset(
     for e in raw:
         prompt, support = render(e)
         # a prompt that ends inside a seeded answer: the model's first token carries its own leading space
-        target = e.target if not prompt or prompt[-1].isspace() else " " + e.target
+        target = e.target if not prompt or prompt[-1].isspace() else " " + after_opener(prompt, e.target)
         tokens = 0
         if count_tokens is not None:
             tokens = count_tokens(prompt) + count_tokens(target) + 1
