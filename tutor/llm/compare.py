@@ -112,6 +112,10 @@ class ModelFigures:
     in_scope_wrongly_declined: float | None = None
     fk_beginner: float | None = None
     fk_advanced: float | None = None
+    key_fact_beginner: float | None = None  # the readability questions, asked at the beginner level
+    key_fact_advanced: float | None = None
+    groundedness_beginner: float | None = None
+    groundedness_advanced: float | None = None
     distinct2_t08: float | None = None
     mean_words: float | None = None
     ttft_ms: float | None = None
@@ -178,14 +182,20 @@ def evaluate_model(
         fig.answers.append({"id": c.id, "question": c.question, "answer": rf.answer, "forced": True})
         if progress:
             progress(f"{name}: out-of-scope {i}/{len(outs)}")
-    fk_b, fk_a = [], []
+    by_level: dict[str, dict[str, list[float]]] = {lv: {"fk": [], "key": [], "grounded": []}
+                                                   for lv in ("beginner", "advanced")}
     for i, c in enumerate(ins[:readability_n], 1):
-        for level, bucket in (("beginner", fk_b), ("advanced", fk_a)):
+        for level, bucket in by_level.items():
             r = tutor.ask(c.question, Profile(level=level, style="example"))
             grade = fk_grade(r.answer)
             if grade is not None:
-                bucket.append(grade)
-            fig.answers.append({"id": c.id, "level": level, "question": c.question, "answer": r.answer})
+                bucket["fk"].append(grade)
+            facts = facts_stated(r.answer, c.key_facts) if r.in_scope else [False] * len(c.key_facts)
+            bucket["key"].append(sum(facts) / len(facts) if facts else 0.0)
+            if r.in_scope and r.grounded is not None:
+                bucket["grounded"].append(r.grounded)
+            fig.answers.append({"id": c.id, "level": level, "question": c.question, "answer": r.answer,
+                                "facts": facts, "grounded": r.grounded})
         if progress:
             progress(f"{name}: readability {i}/{min(readability_n, len(ins))}")
     sampler = make_tutor(0.8, None)
@@ -200,8 +210,12 @@ def evaluate_model(
     fig.model_declined_off_topic = _mean(model_declined)
     fig.pipeline_declined_off_topic = _mean(pipeline_declined)
     fig.in_scope_wrongly_declined = _mean(wrongly)
-    fig.fk_beginner = _mean(fk_b)
-    fig.fk_advanced = _mean(fk_a)
+    fig.fk_beginner = _mean(by_level["beginner"]["fk"])
+    fig.fk_advanced = _mean(by_level["advanced"]["fk"])
+    fig.key_fact_beginner = _mean(by_level["beginner"]["key"])
+    fig.key_fact_advanced = _mean(by_level["advanced"]["key"])
+    fig.groundedness_beginner = _mean(by_level["beginner"]["grounded"])
+    fig.groundedness_advanced = _mean(by_level["advanced"]["grounded"])
     fig.distinct2_t08 = round(distinct_n(samples), 4) if samples else None
     fig.mean_words = _mean(words)
     fig.ttft_ms = round(statistics.median(ttft), 1) if ttft else None
@@ -221,6 +235,10 @@ ROWS = (
     ("in-scope wrongly declined", "in_scope_wrongly_declined"),
     ("FK grade, beginner answers", "fk_beginner"),
     ("FK grade, advanced answers", "fk_advanced"),
+    ("key-fact accuracy, beginner answers", "key_fact_beginner"),
+    ("key-fact accuracy, advanced answers", "key_fact_advanced"),
+    ("groundedness, beginner answers", "groundedness_beginner"),
+    ("groundedness, advanced answers", "groundedness_advanced"),
     ("distinct-2 at T=0.8", "distinct2_t08"),
     ("mean answer words", "mean_words"),
     ("TTFT median (ms)", "ttft_ms"),
