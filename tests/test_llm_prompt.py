@@ -149,5 +149,7 @@ def test_the_model_s_first_word_reads_on_after_an_opener() -> None:
 
     assert continue_after_comma(" The retailer uses data.") == " the retailer uses data."
     assert continue_after_comma("It learns.") == "it learns."
+    assert continue_after_comma(" A GAN is two networks.") == " a GAN is two networks."  # a one-letter article too
+    assert continue_after_comma(" I think so.") == " I think so."
     assert continue_after_comma(" GANs compete.") == " GANs compete."  # an acronym keeps its capitals
     assert continue_after_comma(" Generative AI makes content.") == " Generative AI makes content."  # a name too

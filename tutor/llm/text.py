@@ -142,7 +142,7 @@ def continue_after_comma(text: str) -> str:
     ("The retailer" -> "the retailer"); names and acronyms keep their capitals ("GANs", "Generative AI")."""
     stripped = text.lstrip()
     first = stripped.split(" ", 1)[0]
-    if first[:1].isupper() and first[1:].islower() and first.lower() in _CLAUSE_GLUE:
+    if first[:1].isupper() and (first[1:].islower() or len(first) == 1) and first.lower() in _CLAUSE_GLUE:
         lead = text[: len(text) - len(stripped)]
         return lead + stripped[0].lower() + stripped[1:]
     return text
