@@ -543,7 +543,8 @@ async def test_missing_model_package_is_a_notice_and_answers_say_the_fix() -> No
     app, _ = make_app(warm_error=error)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.readiness.state == "failed", what="failed")
-        assert any("make install" in t for t in toasts(app))
+        # the notice is posted right after the state changes: wait for it rather than race it
+        await wait_until(pilot, lambda: any("make install" in t for t in toasts(app)), what="notice")
         await enter_as(pilot, app)
         block = await ask(pilot, app, "What is a GAN?")
         assert block.has_class("-error")
