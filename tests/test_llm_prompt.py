@@ -145,11 +145,12 @@ def test_a_beginner_answer_hands_over_in_plain_words_whatever_the_seed() -> None
 
 
 def test_the_model_s_first_word_reads_on_after_an_opener() -> None:
-    from tutor.llm.text import continue_after_comma
+    from tutor.llm.text import after_opener
 
-    assert continue_after_comma(" The retailer uses data.") == " the retailer uses data."
-    assert continue_after_comma("It learns.") == "it learns."
-    assert continue_after_comma(" A GAN is two networks.") == " a GAN is two networks."  # a one-letter article too
-    assert continue_after_comma(" I think so.") == " I think so."
-    assert continue_after_comma(" GANs compete.") == " GANs compete."  # an acronym keeps its capitals
-    assert continue_after_comma(" Generative AI makes content.") == " Generative AI makes content."  # a name too
+    seed = "Key. In simple words,"
+    assert after_opener(seed, " The retailer uses data.") == " the retailer uses data."
+    assert after_opener(seed, "It learns.") == "it learns."
+    assert after_opener(seed, " A GAN is two networks.") == " a GAN is two networks."  # a one-letter article too
+    assert after_opener(seed, " I think so.") == " I think so."
+    assert after_opener(seed, " GANs compete.") == " GANs compete."  # an acronym keeps its capitals
+    assert after_opener(seed, " Generative AI makes content.") == " Generative AI makes content."  # a name too

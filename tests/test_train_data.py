@@ -179,9 +179,11 @@ def test_runtime_renderer_seeds_the_answer_as_the_tutor_does(seed, level) -> Non
 
 
 def test_a_target_after_an_opener_reads_on_from_it() -> None:
-    assert td.after_opener("Key. In simple words,", "The retailer uses data.") == "the retailer uses data."
-    assert td.after_opener("Key. In simple words,", "GANs compete.") == "GANs compete."  # a name keeps its capital
-    assert td.after_opener("Key sentence.", "The retailer uses data.") == "The retailer uses data."  # no opener
+    from tutor.llm.text import after_opener
+
+    assert after_opener("Key. In simple words,", "The retailer uses data.") == "the retailer uses data."
+    assert after_opener("Key. In simple words,", "GANs compete.") == "GANs compete."  # a name keeps its capital
+    assert after_opener("Key sentence.", "The retailer uses data.") == "The retailer uses data."  # no opener
 
 
 def test_seeded_prompts_get_targets_that_continue_with_a_space(course, bank) -> None:

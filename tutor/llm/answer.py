@@ -43,7 +43,7 @@ from tutor.llm.prompt import (
     build_prompt,
     check_profile,
 )
-from tutor.llm.text import complete_sentences, continue_after_comma, drop_repeated_sentences
+from tutor.llm.text import after_opener, complete_sentences, drop_repeated_sentences
 from tutor.llm.types import AnswerEvent, AnswerResult, Evidence, Profile, Source
 
 __all__ = [
@@ -379,8 +379,7 @@ class Tutor:
                     elif len(pieces) == 1 and seed:
                         if not piece[:1].isspace():
                             piece = " " + piece  # the model opened with a newline (dropped): keep a space
-                        if seed.endswith(","):  # "In simple words, the ..." rather than ", The ..."
-                            piece = continue_after_comma(piece)
+                        piece = after_opener(seed, piece)  # "In simple words, the ..." not ", The ..."
                     pieces.append(piece)
                     yield AnswerEvent("delta", text=piece)
         finally:

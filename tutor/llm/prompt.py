@@ -78,7 +78,7 @@ ANSWER_SEEDS = (SEED_WITH_OPENER, SEED_KEY_ONLY)
 
 # A beginner's answer always hands over with a plain-words opener after the lesson sentences, whatever the
 # model's seed: the quoted lesson text is written for advanced readers, and without the opener the model
-# (base or adapter) mostly stops after the quote or repeats it, so beginner and advanced answers read the
+# (base or adapter) mostly stops after the quote or repeats it, so beginner and advanced answers read
 # nearly the same (first 20 dev questions, the adapter trained without it: Flesch-Kincaid grade 13.6 beginner
 # vs 14.5 advanced without the opener, 12.1 vs 14.5 with it). Analogy and step-by-step keep their own
 # openers, which are already plain. The adapter is trained on these seeds (`train_data.runtime_renderer`).

@@ -137,9 +137,12 @@ _CLAUSE_GLUE = frozenset("a an the it its this that these those they there their
                          "as each both one some many most so but and or instead just like".split())
 
 
-def continue_after_comma(text: str) -> str:
-    """``text`` as it reads after an opener ending in a comma: a leading function word is lower-cased
-    ("The retailer" -> "the retailer"); names and acronyms keep their capitals ("GANs", "Generative AI")."""
+def after_opener(seed: str, text: str) -> str:
+    """``text`` as it reads after ``seed``: when the seed ends with an opener ("In simple words,"), a
+    leading function word is lower-cased ("The retailer" -> "the retailer"); names and acronyms keep
+    their capitals ("GANs", "Generative AI"). Used for the model's first words and for training targets."""
+    if not seed.rstrip().endswith(","):
+        return text
     stripped = text.lstrip()
     first = stripped.split(" ", 1)[0]
     if first[:1].isupper() and (first[1:].islower() or len(first) == 1) and first.lower() in _CLAUSE_GLUE:

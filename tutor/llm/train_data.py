@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tutor.llm.text import continue_after_comma
+from tutor.llm.text import after_opener
 
 LEVELS = ("beginner", "intermediate", "advanced")
 STYLES = ("analogy", "example", "step-by-step", "concise")
@@ -625,11 +625,6 @@ def _related(gold: Sequence[str]) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------------------------- rendering
-def after_opener(prompt: str, target: str) -> str:
-    """The target as it reads after a seed ending in an opener ("In simple words," / "For example,")."""
-    return continue_after_comma(target) if prompt.rstrip().endswith(",") else target
-
-
 RenderFn = Callable[[RawExample], tuple[str, str]]  # -> (prompt text, text the target may rely on)
 
 
