@@ -16,15 +16,16 @@ import click
 def _table(report: dict) -> str:
     lines = [
         f"Retrieval on the {report['split']} split: {report['n_in_scope']} in-scope, "
-        f"{report['n_off_topic']} off-topic, {report['n_near_topic']} near-topic questions",
+        f"{report['n_off_topic']} off-topic, {report['n_near_topic']} near-topic questions; "
+        f"{report.get('question_keys', 0)} example questions as section keys",
         "",
-        f"{'embedder':<10} {'method':<16} {'R@1':>6} {'R@3':>6} {'R@5':>6} {'MRR':>6} {'first@1':>8}",
+        f"{'embedder':<10} {'method':<24} {'R@1':>6} {'R@3':>6} {'R@5':>6} {'MRR':>6} {'first@1':>8}",
     ]
     for name, emb in report["embedders"].items():
         for method, m in emb["ranking"].items():
             label = "-" if method == "lexical" else name
             lines.append(
-                f"{label:<10} {method:<16} {m['recall_at_1']:6.3f} {m['recall_at_3']:6.3f} "
+                f"{label:<10} {method:<24} {m['recall_at_1']:6.3f} {m['recall_at_3']:6.3f} "
                 f"{m['recall_at_5']:6.3f} {m['mrr']:6.3f} {m['first_at_1']:8.3f}"
             )
     lines += ["", f"{'embedder':<10} {'in-scope kept':>14} {'off-topic decl.':>16} {'near-topic decl.':>17} "

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 
 def _slug(text: str) -> str:
@@ -40,6 +40,7 @@ class CachedIndex:
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
     texts_digest: str  # hash of the texts that were embedded: guards against a stale or foreign file
+    key_vectors: np.ndarray | None = None  # the example questions (`tutor.retrieval.keys`), when any
 
 
 def texts_digest(texts: list[str]) -> str:
@@ -67,6 +68,7 @@ def load(path: Path, expected_digest: str) -> CachedIndex | None:
                 passage_vectors=np.ascontiguousarray(data["passages"], dtype=np.float32),
                 sentence_vectors=np.ascontiguousarray(data["sentences"], dtype=np.float32),
                 texts_digest=digest,
+                key_vectors=np.ascontiguousarray(data["keys"], dtype=np.float32) if "keys" in data else None,
             )
     except (OSError, ValueError, KeyError, EOFError):
         return None
@@ -83,6 +85,7 @@ def save(path: Path, index: CachedIndex) -> None:
             passages=index.passage_vectors,
             sentences=index.sentence_vectors,
             texts_digest=np.array(index.texts_digest),
+            keys=index.key_vectors if index.key_vectors is not None else np.zeros((0, 0), dtype=np.float32),
         )
         os.replace(tmp, path)
     finally:

@@ -30,6 +30,9 @@ class FusionConfig:
     # divides by the most the query's course terms could score, so only matching its
     # rare terms counts fully.
     lexical_norm: Norm = "max"
+    # A section's dense score is the better of its passages' and its example questions'
+    # (`tutor.retrieval.keys`); no effect on a retriever built without keys.
+    question_keys: bool = True
 
 
 def max_normalise(scores: np.ndarray) -> np.ndarray:

@@ -161,7 +161,7 @@ def train_and_calibrate(
                 result = train_adapter(course, without_fold(devset, k, folds), fold_dir, config, log=log)
                 cross_train.append({"fold": k, "seconds": result.seconds, "steps": result.steps})
             fold_retriever = Retriever.build(course, load_embedder(fold_dir), cache, config=plain,
-                                             scope=ScopeModel.default())
+                                             scope=ScopeModel.default(), question_keys=())
             held = DevSet(
                 tuple(q for q in dev.in_scope if fold_of(q.id, folds) == k),
                 tuple(q for q in dev.out_of_scope if fold_of(q.id, folds) == k),
@@ -178,12 +178,14 @@ def train_and_calibrate(
         log("calibrating fusion and scope (dev split)...")
         base = load_embedder("none")
         tuned = load_embedder(out_dir)
-        base_retriever = Retriever.build(course, base, cache, config=plain, scope=ScopeModel.default())
+        base_retriever = Retriever.build(course, base, cache, config=plain, scope=ScopeModel.default(),
+                                         question_keys=())
         base_rows = score_devset(base_retriever, dev)
         extra = training_out_of_scope()
         base_cal, base_tables = fit_calibration(base_retriever, base_rows, base.model_id,
                                                 extra_out=score_devset(base_retriever, extra))
-        tuned_retriever = Retriever.build(course, tuned, cache, config=plain, scope=ScopeModel.default())
+        tuned_retriever = Retriever.build(course, tuned, cache, config=plain, scope=ScopeModel.default(),
+                                          question_keys=())
         if not cross_rows:  # --calibrate-only or folds=0: the adapter's own (optimistic) dev scores
             cross_rows = score_devset(tuned_retriever, dev)
             note = " (scored by the final adapter, which saw them: optimistic)"

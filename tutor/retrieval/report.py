@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ def embedder_report(retriever: Retriever, devset: DevSet, with_lexical: bool) ->
     if with_lexical:
         methods = {"lexical": FusionConfig("lexical"), **methods}
     methods["fused (RRF)"] = FusionConfig("rrf")
+    if retriever.question_keys:
+        methods["fused, no question keys"] = replace(retriever.config.fusion, question_keys=False)
     methods["fused"] = retriever.config.fusion
     report = evaluate_retriever(retriever, devset, methods).to_dict()
     report["evidence"] = evidence_metrics(retriever, devset)
@@ -76,8 +78,12 @@ def retrieval_report(
         "embedders": {},
         "goals": GOALS,
     }
+    from tutor.retrieval.keys import keys_for_split
+
+    keys = keys_for_split(course, split, devset_path=Path(questions) if questions else None)
+    out["question_keys"] = len(keys)
     for n, (name, embedder) in enumerate(embedders.items()):
-        retriever = Retriever.build(course, embedder=embedder)
+        retriever = Retriever.build(course, embedder=embedder, question_keys=keys)
         out["embedders"][name] = embedder_report(retriever, devset, with_lexical=n == 0)
     best = out["embedders"][shipped]
     fused, scope = best["ranking"]["fused"], best["scope"]

@@ -12,6 +12,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tutor.retrieval import cache as index_cache
 from tutor.retrieval.embedder import Embedder
 from tutor.retrieval.errors import RetrievalError
 from tutor.retrieval.fusion import FusionConfig, fuse
+from tutor.retrieval.keys import QuestionKey
 from tutor.retrieval.lexical import LexicalIndex
 from tutor.retrieval.passages import PassageConfig, make_passages
 from tutor.retrieval.scope import ScopeFeatures, ScopeModel, scope_features
@@ -34,6 +36,11 @@ from tutor.retrieval.types import Passage, SearchHit, SearchResult
 # for 0.833 of questions at weight 0, 0.869 at 0.15, 0.881 at 0.3 and 0.5,
 # 0.869 at 1.0 (the section's first 2 sentences: 0.643).
 SENTENCE_LEXICAL_WEIGHT = 0.3
+
+# How many of the best sections (by the lesson text alone) the example questions may reorder
+# (`tutor.retrieval.keys`): letting them lift any section raised dev recall@1 as much but cost
+# heldout recall@3 two questions; within the top three, recall@3 cannot change.
+KEY_RERANK_TOP = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,13 @@ class QueryScores:
     lexical: np.ndarray  # per section, best passage BM25
     features: ScopeFeatures
     lexical_ceiling: float = 0.0  # the most BM25 could give this query (for query-scaled fusion)
+    keys: np.ndarray | None = None  # per section, best example-question cosine (-inf: none); None = no keys
+
+    def ranking_dense(self, question_keys: bool) -> np.ndarray:
+        """The dense scores ranking uses: raised to the section's best example question when asked."""
+        if question_keys and self.keys is not None:
+            return np.maximum(self.dense, self.keys)
+        return self.dense
 
 
 @dataclass
@@ -76,6 +90,8 @@ class Retriever:
         config: RetrieverConfig,
         scope: ScopeModel,
         stats: BuildStats,
+        question_keys: Sequence[QuestionKey] = (),
+        key_vectors: np.ndarray | None = None,
     ) -> None:
         self._sections = sections
         self._section_index = {s.id: i for i, s in enumerate(sections)}
@@ -91,6 +107,13 @@ class Retriever:
         self.config = config
         self.scope = scope
         self.stats = stats
+        self.question_keys = tuple(question_keys)  # `build` keeps only those of known sections, as the vectors
+        self._key_section = np.array([self._section_index[k.section_id] for k in self.question_keys], dtype=np.int64)
+        self._key_vectors = (
+            np.ascontiguousarray(key_vectors, dtype=np.float32)
+            if key_vectors is not None and len(self.question_keys)
+            else None
+        )
         self.lexical = LexicalIndex.build([p.indexed for p in passages])
         self._plain_text = [plain(s.text) for s in sections]
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -107,11 +130,13 @@ class Retriever:
         config: RetrieverConfig | None = None,
         scope: ScopeModel | None = None,
         use_cache: bool = True,
+        question_keys: Sequence[QuestionKey] | None = None,
     ) -> Retriever:
         """Index a course, reusing the cached embeddings when the course and model are unchanged.
 
         ``cache_dir`` None = `tutor.config.paths().index_cache`; ``config`` / ``scope`` None = the
-        fusion and scope classifier calibrated for this embedder (else the defaults).
+        fusion and scope classifier calibrated for this embedder (else the defaults);
+        ``question_keys`` None = the course's example questions (`tutor.retrieval.keys`), () = none.
         """
         started = time.perf_counter()
         if embedder is None:
@@ -133,7 +158,14 @@ class Retriever:
         sentence_rows = [(i, s) for i, sec in enumerate(sections) for s in sentences(sec.text)]
         passage_texts = [p.indexed for p in passages]
         sentence_texts = [s for _, s in sentence_rows]
-        digest = index_cache.texts_digest(passage_texts + ["\x1f"] + sentence_texts)
+        if question_keys is None:
+            from tutor.retrieval.keys import default_question_keys
+
+            question_keys = default_question_keys(course)
+        section_ids = {s.id for s in sections}
+        question_keys = tuple(k for k in question_keys if k.section_id in section_ids)
+        key_texts = [k.question for k in question_keys]
+        digest = index_cache.texts_digest(passage_texts + ["\x1f"] + sentence_texts + ["\x1e"] + key_texts)
 
         path = None
         cached = None
@@ -150,16 +182,19 @@ class Retriever:
             cached = index_cache.load(path, digest)
 
         if cached is None:
-            vectors = embedder.encode(passage_texts + sentence_texts)
+            vectors = embedder.encode(passage_texts + sentence_texts + key_texts)
+            n_text = len(passage_texts) + len(sentence_texts)
             passage_vectors = vectors[: len(passage_texts)]
-            sentence_vectors = vectors[len(passage_texts) :]
+            sentence_vectors = vectors[len(passage_texts) : n_text]
+            key_vectors = vectors[n_text:] if key_texts else None
             if path is not None:
                 try:
-                    index_cache.save(path, index_cache.CachedIndex(passage_vectors, sentence_vectors, digest))
+                    index_cache.save(path, index_cache.CachedIndex(passage_vectors, sentence_vectors, digest, key_vectors))
                 except OSError:
                     pass  # a read-only cache folder only costs a rebuild next time
         else:
             passage_vectors, sentence_vectors = cached.passage_vectors, cached.sentence_vectors
+            key_vectors = cached.key_vectors if key_texts else None
 
         stats = BuildStats(
             seconds=time.perf_counter() - started,
@@ -178,6 +213,8 @@ class Retriever:
             config,
             scope,
             stats,
+            question_keys,
+            key_vectors,
         )
 
     # ----------------------------------------------------------------- search
@@ -214,12 +251,26 @@ class Retriever:
         dense = self._per_section(self._passage_vectors @ qv)
         lexical = self._per_section(self.lexical.scores(q))
         features = scope_features(q, float(dense.max()), float(lexical.max()), self.lexical)
-        return QueryScores(q, dense, lexical, features, self.lexical.ceiling(q))
+        keys = None
+        if self._key_vectors is not None:
+            keys = np.full(len(self._sections), -np.inf, dtype=np.float32)
+            np.maximum.at(keys, self._key_section, (self._key_vectors @ qv).astype(np.float32))
+        return QueryScores(q, dense, lexical, features, self.lexical.ceiling(q), keys)
 
     def rank(self, scores: QueryScores, fusion: FusionConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Section indices best first, and the fused score of every section."""
-        fused = fuse(scores.dense, scores.lexical, fusion or self.config.fusion, scores.lexical_ceiling)
-        return np.argsort(-fused, kind="stable"), fused
+        fusion = fusion or self.config.fusion
+        fused = fuse(scores.dense, scores.lexical, fusion, scores.lexical_ceiling)
+        order = np.argsort(-fused, kind="stable")
+        if not (fusion.question_keys and scores.keys is not None):
+            return order, fused
+        # the example questions reorder the sections the lesson text ranks first, never bring in another
+        top = order[:KEY_RERANK_TOP]
+        keyed = fuse(scores.ranking_dense(True), scores.lexical, fusion, scores.lexical_ceiling)
+        top = top[np.argsort(-keyed[top], kind="stable")]
+        fused = fused.copy()
+        fused[top] = keyed[top]
+        return np.concatenate([top, order[KEY_RERANK_TOP:]]), fused
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The k sections that best answer the query, and whether the course covers it at all."""
