@@ -131,3 +131,50 @@ def test_a_wrongly_declined_question_states_no_facts(questions):
     assert f["in_scope_wrongly_declined"] == pytest.approx(0.5)
     assert f["key_fact_accuracy"] == pytest.approx(0.5)
     assert f["off_topic_declined"] == pytest.approx(1.0)
+
+
+def test_eval_answers_measures_a_split_without_its_own_questions_as_search_keys(monkeypatch):
+    """`tutor eval answers --split dev` must not let a dev question find itself as an example-question key."""
+    from click.testing import CliRunner
+
+    import tutor.llm.answer as answer
+    from tutor.cli.main import cli
+    from tutor.llm.errors import LLMError
+
+    seen = []
+
+    def fake_load(config):
+        seen.append(config.keys_for_split)
+        raise LLMError("stop here")
+
+    monkeypatch.setattr(answer.Tutor, "load", staticmethod(fake_load))
+    for split in ("dev", "heldout"):
+        result = CliRunner().invoke(cli, ["eval", "answers", "--split", split, "--limit", "1"])
+        assert result.exit_code != 0 and "stop here" in result.output
+    assert seen == ["dev", "heldout"]
+
+
+def test_tutor_load_builds_its_index_with_the_keys_of_the_split(monkeypatch):
+    import tutor.llm.loader as loader
+    import tutor.retrieval as retrieval
+    from tutor.llm.answer import Tutor, TutorConfig
+    from tutor.llm.errors import LLMError
+
+    built = {}
+
+    def fake_build(course, embedder=None, **kwargs):
+        built["keys"] = kwargs.get("question_keys")
+        raise retrieval.RetrievalError("stop here")
+
+    monkeypatch.setattr(loader, "load_model", lambda *a, **k: None)
+    monkeypatch.setattr(retrieval, "load_embedder", lambda *a, **k: object())
+    monkeypatch.setattr(retrieval.Retriever, "build", staticmethod(fake_build))
+    for split in ("dev", None):
+        with pytest.raises(LLMError, match="stop here"):
+            Tutor.load(TutorConfig(keys_for_split=split))
+        if split is None:
+            assert built["keys"] is None  # the shipped keys
+        else:
+            questions = {k.question for k in built["keys"]}
+            dev = {c.question for c in load_cases(split="dev")}
+            assert built["keys"] and not questions & dev  # no dev question is its own key

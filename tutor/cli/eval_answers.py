@@ -50,7 +50,7 @@ def eval_answers(
         cases = limit_cases(load_cases(questions, split), limit)
         if not cases:
             raise LLMError(f"no questions in split {split!r}")
-        tutor = Tutor.load(TutorConfig(model=model, adapter=adapter))
+        tutor = Tutor.load(TutorConfig(model=model, adapter=adapter, keys_for_split=split))
         report = run_eval(tutor, cases, profile=Profile(level=level, style=style), split=split, progress=progress)
     except LLMError as exc:
         raise click.ClickException(str(exc)) from exc

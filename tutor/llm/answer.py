@@ -86,6 +86,9 @@ class TutorConfig:
     key_sentence: bool = True  # also restate the key sentences in the user turn, right before the answer slot
     seed_answer: bool = True  # the answer starts with the key sentences (+ a style opener, see ``opener``)
     opener: bool | None = None  # the style opener after the key sentences; None = as the adapter was trained
+    # Measuring a split of the question set: its own questions must not be search keys
+    # (`tutor.retrieval.keys.keys_for_split`); None = the shipped keys.
+    keys_for_split: str | None = None
 
 
 def out_of_scope_text(hits: Sequence[Any]) -> str:
@@ -179,7 +182,12 @@ class Tutor:
 
             embedder = load_embedder(config.embedder_adapter)
             embedder_s = time.perf_counter() - started - course_s
-            retriever = Retriever.build(course, embedder=embedder)
+            keys = None
+            if config.keys_for_split:
+                from tutor.retrieval.keys import keys_for_split
+
+                keys = keys_for_split(course, config.keys_for_split)
+            retriever = Retriever.build(course, embedder=embedder, question_keys=keys)
         except RetrievalError as exc:
             raise LLMError(str(exc)) from exc
         retrieval_s = time.perf_counter() - started - course_s

@@ -258,7 +258,9 @@ def table_md(figs: Sequence[ModelFigures]) -> str:
     return "\n".join(lines)
 
 
-def load_tutor_factory(adapter: str | None, max_new_tokens: int = 160) -> tuple[Callable[[float, Any], Any], str, str | None]:
+def load_tutor_factory(
+    adapter: str | None, max_new_tokens: int = 160, split: str = "heldout"
+) -> tuple[Callable[[float, Any], Any], str, str | None]:
     """A function building Tutors (temperature, retriever mode) on one shared retriever and model."""
     from tutor.config import offline
 
@@ -270,7 +272,9 @@ def load_tutor_factory(adapter: str | None, max_new_tokens: int = 160) -> tuple[
 
     course = load_course()
     embedder = load_embedder()
-    retriever = Retriever.build(course, embedder=embedder)
+    from tutor.retrieval.keys import keys_for_split
+
+    retriever = Retriever.build(course, embedder=embedder, question_keys=keys_for_split(course, split))
     lm = load_model(None, adapter if adapter else "none")
     model = lm.model
     forced = ForceInScope(retriever)
@@ -313,7 +317,7 @@ def run_compare(adapter: str, split: str = "heldout", limit: int | None = None, 
     for name, ad in (("base", None), ("adapter", adapter)):
         if only and only != name:
             continue
-        make, _, _ = load_tutor_factory(ad, max_new_tokens)
+        make, _, _ = load_tutor_factory(ad, max_new_tokens, split)
         figs.append(evaluate_model(name, make, cases, progress=progress, readability_n=readability_n,
                                    diversity_n=diversity_n))
     result = {"split": split, "cases": len(cases), "figures": {f.name: {k: v for k, v in asdict(f).items() if k != "answers"} for f in figs},
@@ -442,7 +446,7 @@ def paired_records(adapter: str, split: str, out_jsonl: Path, max_new_tokens: in
     cases = load_cases(split=split)
     ins = [c for c in cases if c.in_scope]
     outs = [c for c in cases if not c.in_scope]
-    makers = {name: load_tutor_factory(ad, max_new_tokens)[0] for name, ad in (("base", None), ("adapter", adapter))}
+    makers = {name: load_tutor_factory(ad, max_new_tokens, split)[0] for name, ad in (("base", None), ("adapter", adapter))}
     profile = Profile(level="intermediate", style="example")
 
     done: set[tuple[str, str, str, str]] = set()
