@@ -270,3 +270,19 @@ def test_an_opener_the_model_adds_nothing_to_is_not_left_dangling(tok, model):
     tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
     result = tutor.ask("what does the generator do?", Profile(level="beginner", style="example"))
     assert result.answer == "The generator create fake data. The discriminator knows real data."
+
+
+def test_a_beginner_gets_fewer_lesson_sentences_than_an_advanced_learner(tok, model):
+    from tutor.llm.evidence import EvidenceConfig
+
+    config = EvidenceConfig()
+    assert config.for_level("beginner").key_sentences < config.for_level("advanced").key_sentences
+    assert config.for_level("intermediate") == config
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    seeds = {}
+    for level in ("beginner", "advanced"):
+        tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
+        seeds[level] = tutor.ask("what does the generator do?", Profile(level=level, style="example")).key_sentence
+    # all three GAN sentences for the advanced learner; the two best for the beginner
+    assert seeds["advanced"].count(".") == 3 and seeds["beginner"].count(".") == 2
+    assert all(part.strip(".") in seeds["advanced"] for part in seeds["beginner"].split(". "))

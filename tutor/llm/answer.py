@@ -291,7 +291,8 @@ class Tutor:
             result.timings["total_ms"] = _ms(time.perf_counter() - started)
             yield AnswerEvent("done", result=result)
             return
-        pick = pick_evidence(question, search.hits, self.retriever.best_sentences, self.config.evidence)
+        pick = pick_evidence(question, search.hits, self.retriever.best_sentences,
+                             self.config.evidence.for_level(profile.level))
         yield from self._explain(question, pick, profile, history, cancel, result, started)
 
     def explain_stream(
@@ -316,7 +317,8 @@ class Tutor:
             except (KeyError, AttributeError) as exc:
                 raise LLMError(f"unknown section id {sid!r}") from exc
         hits = [_SectionHit(s.id, s.title, _plain(s.text), 1.0) for s in sections]
-        pick = pick_evidence(question_text, hits, self.retriever.best_sentences, replace(self.config.evidence, hits=len(hits) or 1))
+        pick = pick_evidence(question_text, hits, self.retriever.best_sentences,
+                             replace(self.config.evidence.for_level(profile.level), hits=len(hits) or 1))
         prompt_question = attempt_question(question_text, learner_answer, correct_answer_feedback)
         result = self._base_result(question_text)
         result.timings["retrieval_ms"] = 0.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tutor.llm.prompt import PromptPassage
@@ -32,8 +32,22 @@ class EvidenceConfig:
     hits: int = 3  # sections considered
     extra_sentences: int = 1  # best sentences quoted from each hit after the first
     prompt: str = "evidence"  # what the model reads: "evidence" (the quotes) | "sections" (the hits in full)
-    key_sentences: int = 2  # how many key sentences to pick (pooled over the hits)
+    key_sentences: int = 3  # how many key sentences to pick (pooled over the hits)
     section_weight: float = 0.5  # weight of the section's retrieval score next to a sentence's own score
+    beginner_key_sentences: int = 2  # fewer for a beginner: the rest of the answer is in plain words
+
+    def for_level(self, level: str) -> EvidenceConfig:
+        """The settings for a learner's level (a beginner gets fewer of the lesson's sentences).
+
+        Measured on the dev split with the shipped adapter (first 40 questions for readability):
+        three key sentences instead of two raised the intermediate answers' key-fact accuracy
+        0.847 -> 0.868 and groundedness 0.863 -> 0.907, and left beginners' key facts as they were
+        (0.871 either way) but made their answers harder to read (Flesch-Kincaid 11.5 -> 12.2,
+        against 13.9 for advanced answers); so beginners keep two.
+        """
+        if level == "beginner" and self.beginner_key_sentences != self.key_sentences:
+            return replace(self, key_sentences=self.beginner_key_sentences)
+        return self
 
 
 @dataclass(frozen=True)

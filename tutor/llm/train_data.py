@@ -818,7 +818,7 @@ def runtime_renderer(
         hits = [_Hit(p.section_id, p.title, p.text) for p in ex.passages]
         evidence_question = core_question(ex) if ex.kind in ("quiz-feedback", "scenario") else ex.question
         cfg = config if ex.kind not in ("quiz-feedback", "scenario") else EvidenceConfig(hits=max(1, len(hits)))
-        pick = pick_evidence(evidence_question, hits, source.best_sentences, cfg)
+        pick = pick_evidence(evidence_question, hits, source.best_sentences, cfg.for_level(ex.level))
         weak = tuple(rng.sample(concept_pool, 2)) if rng.random() < 0.15 else ()
         request = answer_request(
             ex.question,
