@@ -60,12 +60,6 @@ class QueryScores:
     lexical_ceiling: float = 0.0  # the most BM25 could give this query (for query-scaled fusion)
     keys: np.ndarray | None = None  # per section, best example-question cosine (-inf: none); None = no keys
 
-    def ranking_dense(self, question_keys: bool) -> np.ndarray:
-        """The dense scores ranking uses: raised to the section's best example question when asked."""
-        if question_keys and self.keys is not None:
-            return np.maximum(self.dense, self.keys)
-        return self.dense
-
 
 @dataclass
 class BuildStats:
@@ -266,7 +260,7 @@ class Retriever:
             return order, fused
         # the example questions reorder the sections the lesson text ranks first, never bring in another
         top = order[:KEY_RERANK_TOP]
-        keyed = fuse(scores.ranking_dense(True), scores.lexical, fusion, scores.lexical_ceiling)
+        keyed = fuse(np.maximum(scores.dense, scores.keys), scores.lexical, fusion, scores.lexical_ceiling)
         top = top[np.argsort(-keyed[top], kind="stable")]
         fused = fused.copy()
         fused[top] = keyed[top]
