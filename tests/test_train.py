@@ -145,6 +145,11 @@ def test_train_cli_refuses_bad_kind_weights_before_loading_anything() -> None:
     for bad in ("off-topic", "off-topic=-1", "=1", "off-topic=nan", "off-topic=lots"):
         result = runner.invoke(train, ["--weight", bad])
         assert result.exit_code == 2 and "KIND=WEIGHT" in result.output, bad
+    for bad in ("beginner", "beginner=0", "beginner=1.5", "=2"):
+        result = runner.invoke(train, ["--repeat", bad])
+        assert result.exit_code in (1, 2) and ("LEVEL=N" in result.output or "unknown level" in result.output), bad
+    level = runner.invoke(train, ["--repeat", "novice=2"])
+    assert level.exit_code == 1 and "unknown level(s) novice" in level.output
     unknown = runner.invoke(train, ["--weight", "offtopic=0"])
     assert unknown.exit_code == 1 and "unknown example kind(s) offtopic" in unknown.output
     assert "Traceback" not in unknown.output

@@ -211,3 +211,17 @@ def test_subset_weights_leave_kinds_out_and_keep_order(dataset: td.Dataset) -> N
     assert default and all(e.answerable for e in default)
     small = td.select_subset(train, 10, weights={"explain": 100.0})
     assert len(small) == 10 and sum(e.kind == "explain" for e in small) >= 8
+
+
+def test_level_repeats_weigh_a_level_up_without_leaving_anything_out(dataset: td.Dataset) -> None:
+    train = list(dataset.train)
+    beginners = sum(e.level == "beginner" for e in train)
+    assert 0 < beginners < len(train)
+    twice = td.repeat_levels(train, {"beginner": 2})
+    assert len(twice) == len(train) + beginners
+    assert {id(e) for e in twice} == {id(e) for e in train}
+    assert all(sum(x is e for x in twice) == (2 if e.level == "beginner" else 1) for e in train[:40])
+    assert td.repeat_levels(train, {}) == train
+    for bad in ({"novice": 2}, {"beginner": 0}, {"beginner": 1.5}):
+        with pytest.raises(td.DataError):
+            td.repeat_levels(train, bad)

@@ -31,6 +31,8 @@ import click
               help="How run-time answers start: the key lesson sentences (key) or those plus a style opener.")
 @click.option("--weight", "weights", multiple=True, metavar="KIND=W",
               help="Sampling weight of an example kind (0 leaves it out; defaults in tutor/llm/train_data.py), e.g. --weight lacking=0.5.")
+@click.option("--repeat", "repeats", multiple=True, metavar="LEVEL=N",
+              help="Show the examples of a learner level N times per epoch, e.g. --repeat beginner=2.")
 def train(
     epochs: float,
     rank: int,
@@ -47,6 +49,7 @@ def train(
     save_steps: int,
     answer_seed: str,
     weights: tuple[str, ...],
+    repeats: tuple[str, ...],
 ) -> None:
     """Fine-tune the tutor model with LoRA on this course (CPU by default, GPU when present)."""
     from tutor.llm.train import TrainError, run_training
@@ -61,6 +64,12 @@ def train(
         if not kind.strip() or not weight >= 0:
             raise click.BadParameter(f"expected KIND=WEIGHT with a weight >= 0 (got {item!r})", param_hint="--weight")
         kind_weights[kind.strip()] = weight
+    level_repeats: dict[str, int] = {}
+    for item in repeats:
+        level, _, value = item.partition("=")
+        if not level.strip() or not value.strip().isdigit() or int(value) < 1:
+            raise click.BadParameter(f"expected LEVEL=N with a whole N >= 1 (got {item!r})", param_hint="--repeat")
+        level_repeats[level.strip()] = int(value)
     try:
         run_training(
             epochs=epochs,
@@ -78,6 +87,7 @@ def train(
             save_steps=save_steps,
             answer_seed=answer_seed,
             kind_weights=kind_weights or None,
+            level_repeats=level_repeats or None,
             echo=click.echo,
         )
     except TrainError as exc:

@@ -423,6 +423,8 @@ def render_card(card: dict[str, Any]) -> str:
             lines.append(f"  - by kind: {data['train_used_kinds']}")
         if data.get("kind_weights"):
             lines.append(f"  - sampling weights (0 = left out): {data['kind_weights']}")
+        if data.get("level_repeats"):
+            lines.append(f"  - levels repeated per epoch: {data['level_repeats']} ({data.get('train_per_epoch')} examples per epoch)")
     for key in ("unanswerable_share", "unanswerable_share_used", "near_heldout_dropped", "unfaithful_dropped", "over_budget_dropped", "mean_tokens"):
         if key in data:
             lines.append(f"- {key.replace('_', ' ')}: {data[key]}")
@@ -515,6 +517,7 @@ def run_training(
     save_steps: int = 0,
     answer_seed: str = "key",
     kind_weights: Mapping[str, float] | None = None,
+    level_repeats: Mapping[str, int] | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Build the examples, train, save the adapter and its card; returns the card dict."""
@@ -533,11 +536,15 @@ def run_training(
         save_steps=save_steps,
     )
     config.validate()
-    from tutor.llm.train_data import KINDS
+    from tutor.llm.train_data import KINDS, DataError, repeat_levels
 
     unknown = sorted(set(kind_weights or {}) - set(KINDS))
     if unknown:
         raise TrainError(f"unknown example kind(s) {', '.join(unknown)}; the kinds are {', '.join(KINDS)}")
+    try:
+        repeat_levels([], level_repeats or {})  # a typo fails before the model loads
+    except DataError as exc:
+        raise TrainError(str(exc)) from exc
     out_dir = Path(out) if out is not None else default_out_dir()
 
     from tutor.content import load_course
@@ -595,6 +602,14 @@ def run_training(
         counts["train_used"] = len(train_examples)
         counts["train_used_kinds"] = sub
         counts["kind_weights"] = weights
+    if level_repeats:
+        try:
+            train_examples = train_data.repeat_levels(train_examples, level_repeats)
+        except train_data.DataError as exc:
+            raise TrainError(str(exc)) from exc
+        counts["level_repeats"] = dict(level_repeats)
+        counts["train_per_epoch"] = len(train_examples)
+        echo(f"  levels repeated {dict(level_repeats)}: {len(train_examples)} examples per epoch")
     counts["unanswerable_share_used"] = round(sum(not e.answerable for e in train_examples) / max(1, len(train_examples)), 3)
 
     total_steps = max(1, round(math.ceil(len(train_examples) / config.batch_size) * config.epochs))
@@ -639,6 +654,8 @@ def run_training(
             "train_used": counts.get("train_used", counts["train"]),
             "train_used_kinds": counts.get("train_used_kinds"),
             "kind_weights": counts.get("kind_weights"),
+            "level_repeats": counts.get("level_repeats"),
+            "train_per_epoch": counts.get("train_per_epoch", counts.get("train_used", counts["train"])),
             "dev": counts["dev"],
             "kinds": counts["kinds"],
             "unanswerable_share": counts["unanswerable_share"],

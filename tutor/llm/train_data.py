@@ -754,6 +754,20 @@ def select_subset(
     return [examples[i] for i in chosen]
 
 
+def repeat_levels(examples: Sequence[BuiltExample], repeats: Mapping[str, int]) -> list[BuiltExample]:
+    """Each example ``repeats[level]`` times (1 when its level is not named), in input order.
+
+    Plain-words beginner answers are the hardest habit for the small model to keep once the seed it continues
+    is long lesson text; seeing those examples more often per epoch weighs them up without leaving anything out.
+    """
+    bad = sorted(set(repeats) - set(LEVELS))
+    if bad:
+        raise DataError(f"unknown level(s) {', '.join(bad)}; the levels are {', '.join(LEVELS)}")
+    if any(int(n) != n or n < 1 for n in repeats.values()):
+        raise DataError("a level repeat must be a whole number >= 1")
+    return [e for e in examples for _ in range(int(repeats.get(e.level, 1)))]
+
+
 def write_jsonl(examples: Sequence[BuiltExample], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
