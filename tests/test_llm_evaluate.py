@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tutor.llm.errors import LLMError
-from tutor.llm.evaluate import facts_stated, limit_cases, load_cases, run_eval
+from tutor.llm.evaluate import facts_stated, limit_cases, load_cases, own_words, run_eval
 from tutor.llm.types import AnswerResult, Evidence
 
 QUESTIONS = """
@@ -49,8 +49,9 @@ class ScriptedTutor:
         self.answers = answers
 
     def ask(self, question, profile=None, history=()):
-        answer, evidence, in_scope, grounded = self.answers[question]
+        answer, evidence, in_scope, grounded, *key = self.answers[question]
         return AnswerResult(
+            key_sentence=key[0] if key else "",
             question=question,
             answer=answer,
             evidence=[Evidence("s", "S", evidence)] if evidence else [],
@@ -178,3 +179,26 @@ def test_tutor_load_builds_its_index_with_the_keys_of_the_split(monkeypatch):
             questions = {k.question for k in built["keys"]}
             dev = {c.question for c in load_cases(split="dev")}
             assert built["keys"] and not questions & dev  # no dev question is its own key
+
+
+def test_own_words_leave_out_the_quoted_lesson_opening(questions):
+    assert own_words("Real or fake data. In simple words, it checks.", "Real or fake data.") == "In simple words, it checks."
+    assert own_words("Lesson row: GAN | fake. It checks.", "Lesson row: GAN | fake") == "It checks."  # the seed closed it
+    assert own_words("It checks real data.", "Real or fake data.") == "It checks real data."  # no seeded opening
+    assert own_words("Real or fake data.", "Real or fake data.") == ""
+    tutor = ScriptedTutor(
+        {
+            # both facts only in the quoted lesson sentence: the model's own words add none
+            "what does the discriminator do?": ("It tells real from fake. It helps.", "real fake", True, 1.0,
+                                                "It tells real from fake."),
+            # the encoder is quoted, the decoder is the model's own
+            "what is a vae?": ("A VAE has an encoder. Also a decoder.", "encoder decoder", True, 1.0,
+                               "A VAE has an encoder."),
+            "who won the world cup": ("declined", "", False, None),
+            "what is the capital of france": ("declined", "", False, None),
+        }
+    )
+    f = run_eval(tutor, load_cases(questions, "dev")).figures()
+    assert f["key_fact_accuracy"] == pytest.approx(1.0)
+    assert f["key_fact_own_words"] == pytest.approx((0.0 + 0.5) / 2)
+    assert "own words" in run_eval(tutor, load_cases(questions, "dev")).table()

@@ -65,3 +65,27 @@ def test_goals_judge_scope_through_the_full_pipeline() -> None:
     notes = goals_notes({"base": base, "adapter": adapter})
     assert next(n for n in notes if n.startswith("off-topic")).split(" (the model")[0].endswith("MISSED")
     assert next(n for n in notes if n.startswith("key-fact")).endswith("MISSED")
+
+
+def test_compare_counts_facts_in_the_models_own_words_apart_from_the_quoted_lesson() -> None:
+    from tutor.llm.compare import evaluate_model
+    from tutor.llm.evaluate import EvalCase
+    from tutor.llm.types import AnswerResult
+
+    quote = "A GAN pits a generator against a discriminator."
+
+    class Scripted:
+        def __init__(self, own: str) -> None:
+            self.own = own
+
+        def ask(self, question, profile=None, history=()):
+            return AnswerResult(question=question, answer=f"{quote} {self.own}".strip(), key_sentence=quote,
+                                evidence=[Evidence("gan", "GANs", quote)], grounded=1.0, supported=True)
+
+    cases = [EvalCase(id="q1", question="what is a gan?", in_scope=True, split="dev", sections=("gan",),
+                      key_facts=(("generator",), ("adversarial", "compete")))]
+    figs = {name: evaluate_model(name, lambda t, r, own=own: Scripted(own), cases, readability_n=0, diversity_n=0)
+            for name, own in (("base", ""), ("adapter", "In simple words, the two compete."))}
+    assert figs["base"].key_fact == 0.5 and figs["adapter"].key_fact == 1.0
+    assert figs["base"].key_fact_own == 0.0  # the quoted lesson sentence is not the model's
+    assert figs["adapter"].key_fact_own == 0.5

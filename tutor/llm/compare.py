@@ -104,6 +104,7 @@ class ModelFigures:
     name: str
     key_fact: float | None = None
     key_fact_all: float | None = None
+    key_fact_own: float | None = None  # stated after the quoted lesson sentences: what the model itself adds
     groundedness: float | None = None
     supported: float | None = None
     wrong_evidence: float | None = None
@@ -139,7 +140,7 @@ def evaluate_model(
     progress: Callable[[str], None] | None = None,
 ) -> ModelFigures:
     """All figures for one model. ``make_tutor(temperature, retriever_or_None)`` builds a Tutor."""
-    from tutor.llm.evaluate import facts_stated
+    from tutor.llm.evaluate import facts_stated, own_words
     from tutor.llm.types import Profile
 
     started = time.perf_counter()
@@ -150,10 +151,13 @@ def evaluate_model(
     outs = [c for c in cases if not c.in_scope]
     profile = Profile(level="intermediate", style="example")
     key, allf, grounded, supported, wrong, wrongly, words, ttft, tps = [], [], [], [], [], [], [], [], []
+    own: list[float] = []
     for i, c in enumerate(ins, 1):
         r = tutor.ask(c.question, profile)
         facts = facts_stated(r.answer, c.key_facts) if r.in_scope else [False] * len(c.key_facts)
         key.append(sum(facts) / len(facts) if facts else 0.0)
+        own_facts = facts_stated(own_words(r.answer, r.key_sentence), c.key_facts) if r.in_scope else []
+        own.append(sum(own_facts) / len(own_facts) if own_facts else 0.0)
         allf.append(1.0 if facts and all(facts) else 0.0)
         wrongly.append(1.0 if (not r.in_scope or declines(r.answer)) else 0.0)
         if r.in_scope:
@@ -204,6 +208,7 @@ def evaluate_model(
         samples.append(sampler.ask(c.question, profile).answer)
     fig.key_fact = _mean(key)
     fig.key_fact_all = _mean(allf)
+    fig.key_fact_own = _mean(own)
     fig.groundedness = _mean(grounded)
     fig.supported = _mean(supported)
     fig.wrong_evidence = _mean(wrong)
@@ -227,6 +232,7 @@ def evaluate_model(
 ROWS = (
     ("key-fact accuracy", "key_fact"),
     ("all key facts stated", "key_fact_all"),
+    ("key-fact accuracy, the model's own words (after the quoted lesson)", "key_fact_own"),
     ("groundedness (mean)", "groundedness"),
     ("supported share", "supported"),
     ("wrong-evidence rate", "wrong_evidence"),
@@ -352,6 +358,9 @@ def goals_notes(figures: dict[str, Any]) -> list[str]:
     if a.get("key_fact") is not None and b.get("key_fact") is not None:
         notes.append(f"key-fact >= 0.85 and >= base + 0.15: {a['key_fact']:.3f} vs base {b['key_fact']:.3f} -> "
                      f"{ok(a['key_fact'] >= 0.85 and a['key_fact'] >= b['key_fact'] + 0.15)}")
+    if a.get("key_fact_own") is not None and b.get("key_fact_own") is not None:
+        notes.append(f"(not a goal) key facts restated in the model's own words, after the quoted lesson sentences: "
+                     f"{a['key_fact_own']:.3f} vs base {b['key_fact_own']:.3f}")
     if a.get("groundedness") is not None:
         notes.append(f"groundedness >= 0.9: {a['groundedness']:.3f} -> {ok(a['groundedness'] >= 0.9)}")
     if a.get("pipeline_declined_off_topic") is not None:

@@ -51,6 +51,7 @@ class CaseResult:
     evidence_sections: list[str]
     facts_answer: list[bool] = field(default_factory=list)
     facts_evidence: list[bool] = field(default_factory=list)
+    facts_own: list[bool] = field(default_factory=list)  # stated in the model's own words, after the quoted lesson
     grounded: float | None = None
     supported: bool | None = None
     words: int = 0
@@ -103,6 +104,18 @@ def facts_stated(text: str, key_facts: Sequence[Sequence[str]]) -> list[bool]:
     return [any(contains_phrase(text, alt) for alt in fact) for fact in key_facts]
 
 
+def own_words(answer: str, key_sentence: str) -> str:
+    """What the model wrote after the lesson sentences its answer opens with (all of it when it does not).
+
+    The opening is quoted lesson text that the tutor seeds: a fact stated there is the lesson's, whichever model
+    continues. This part is where base and adapter differ.
+    """
+    key = key_sentence.strip()
+    if key and answer.startswith(key):
+        return answer[len(key) :].lstrip(" .")
+    return answer
+
+
 def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
@@ -120,6 +133,9 @@ def run_case(tutor: Any, case: EvalCase, profile: Profile) -> CaseResult:
         evidence_sections=[e.section_id for e in result.evidence],
         facts_answer=facts_stated(result.answer, case.key_facts) if case.in_scope and result.in_scope else [False] * len(case.key_facts),
         facts_evidence=facts_stated(evidence_text, case.key_facts) if case.in_scope else [],
+        facts_own=facts_stated(own_words(result.answer, result.key_sentence), case.key_facts)
+        if case.in_scope and result.in_scope
+        else [False] * len(case.key_facts),
         grounded=result.grounded,
         supported=result.supported,
         words=len(result.answer.split()),
@@ -157,6 +173,7 @@ class EvalReport:
             "out_of_scope_questions": len(outs),
             "key_fact_accuracy": round(statistics.mean(_share(c.facts_answer) for c in ins), 4) if ins else None,
             "key_fact_all": round(_share([all(c.facts_answer) for c in ins]), 4) if ins else None,
+            "key_fact_own_words": round(statistics.mean(_share(c.facts_own) for c in ins), 4) if ins else None,
             "evidence_accuracy": round(statistics.mean(_share(c.facts_evidence) for c in ins), 4) if ins else None,
             "evidence_all": round(_share([all(c.facts_evidence) for c in ins]), 4) if ins else None,
             "groundedness": round(statistics.mean(grounded), 4) if grounded else None,
@@ -182,6 +199,7 @@ class EvalReport:
             ("model", f"{f['model_id']}" + (f" + {f['adapter_id']}" if f["adapter_id"] else " (no adapter)")),
             ("split", f"{f['split']} ({f['in_scope_questions']} in scope, {f['out_of_scope_questions']} out of scope)"),
             ("key-fact accuracy (answer)", f"{fmt(f['key_fact_accuracy'])}   all facts: {fmt(f['key_fact_all'])}"),
+            ("key-fact accuracy (model's own words)", fmt(f["key_fact_own_words"])),
             ("evidence accuracy", f"{fmt(f['evidence_accuracy'])}   all facts: {fmt(f['evidence_all'])}"),
             ("groundedness (mean)", f"{fmt(f['groundedness'])}   supported: {fmt(f['supported'])}"),
             ("off-topic declined", fmt(f["off_topic_declined"])),
