@@ -89,3 +89,28 @@ def test_compare_counts_facts_in_the_models_own_words_apart_from_the_quoted_less
     assert figs["base"].key_fact == 0.5 and figs["adapter"].key_fact == 1.0
     assert figs["base"].key_fact_own == 0.0  # the quoted lesson sentence is not the model's
     assert figs["adapter"].key_fact_own == 0.5
+
+
+def test_the_card_shows_answers_of_both_models_side_by_side() -> None:
+    from tutor.llm.compare import side_by_side_md
+    from tutor.llm.train import render_card
+
+    answers = {
+        "base": [{"id": "q1", "question": "what is a gan?", "answer": "A GAN | has two nets.", "facts": [True, False]},
+                 {"id": "o1", "question": "who won?", "answer": "Sure: France.", "forced": True},
+                 {"id": "q1", "level": "beginner", "question": "what is a gan?", "answer": "Two players."},
+                 {"id": "q2", "question": "only the base answered", "answer": "x"}],
+        "adapter": [{"id": "q1", "question": "what is a gan?", "answer": "A generator and a discriminator.",
+                     "facts": [True, True]},
+                    {"id": "o1", "question": "who won?", "answer": "The lesson does not cover that.", "forced": True},
+                    {"id": "q1", "level": "beginner", "question": "what is a gan?", "answer": "An artist and a critic."}],
+    }
+    md = side_by_side_md(answers)
+    rows = md.splitlines()[2:]
+    assert rows == [
+        "| what is a gan? (intermediate) | A GAN \\| has two nets. (1/2 key facts) | A generator and a discriminator. (2/2 key facts) |",
+        "| what is a gan? (beginner) | Two players. | An artist and a critic. |",
+    ]
+    card = render_card({"name": "x", "evaluation": {"table_md": "| figure |", "answers_md": md}})
+    assert "### Answers side by side" in card and "An artist and a critic." in card
+    assert side_by_side_md({"base": answers["base"]}) == ""

@@ -378,6 +378,36 @@ def goals_notes(figures: dict[str, Any]) -> list[str]:
     return notes
 
 
+def side_by_side_md(answers: dict[str, list[dict[str, Any]]], n: int = 12) -> str:
+    """The first ``n`` questions both models answered at the same level, base and adapter side by side.
+
+    Figures hide what an answer reads like; a reviewer should see the answers themselves. Each answer is marked
+    with the key facts it states (e.g. 2/2).
+    """
+    base, adapter = answers.get("base", []), answers.get("adapter", [])
+
+    def key(a: dict[str, Any]) -> tuple[str, str]:
+        return a["id"], a.get("level", "intermediate")
+
+    theirs = {key(a): a for a in base if not a.get("forced") and a.get("answer")}
+    pairs = [(theirs[key(a)], a) for a in adapter if not a.get("forced") and key(a) in theirs]
+    if not pairs:
+        return ""
+
+    def cell(a: dict[str, Any]) -> str:
+        facts = a.get("facts") or []
+        mark = f" ({sum(facts)}/{len(facts)} key facts)" if facts else ""
+        return " ".join(str(a["answer"]).split()).replace("|", "\\|") + mark
+
+    # beginner/advanced pairs show the level adaptation; the rest are the intermediate answers
+    levelled = [p for p in pairs if p[1].get("level") in ("beginner", "advanced")][: n // 3 * 2]
+    plain = [p for p in pairs if p[1].get("level") is None][: n - len(levelled)]
+    lines = ["| question (level) | base | adapter |", "|---|---|---|"]
+    for b, a in plain + levelled:
+        lines.append(f"| {a['question']} ({a.get('level', 'intermediate')}) | {cell(b)} | {cell(a)} |")
+    return "\n".join(lines)
+
+
 def write_into_card(adapter_dir: Path, result: dict[str, Any]) -> None:
     """Put the comparison table and the goals into the adapter's card."""
     from tutor.llm.train import render_card
@@ -391,6 +421,7 @@ def write_into_card(adapter_dir: Path, result: dict[str, Any]) -> None:
         "table_md": f"Split: {result['split']} (questions: {result['cases']}), profile intermediate/example "
                     f"unless stated.\n\n" + result["table_md"],
         "notes": goals_notes(result["figures"]),
+        "answers_md": side_by_side_md(result.get("answers", {})),
     }
     card_json.write_text(json.dumps(card, indent=2) + "\n")
     (adapter_dir / "card.md").write_text(render_card(card))

@@ -453,6 +453,8 @@ def render_card(card: dict[str, Any]) -> str:
         lines.append(evaluation["table_md"])
         for note in evaluation.get("notes", []):
             lines.append(f"- {note}")
+        if evaluation.get("answers_md"):
+            lines += ["", "### Answers side by side", "", evaluation["answers_md"]]
     else:
         lines.append("Not evaluated yet: run `python -m tutor.llm.compare --adapter <dir>`.")
     lines.append("")
