@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tutor.llm.text import fk_grade
+
 DECLINE_PATTERNS = (
     r"\b(lesson|course|passages?|lesson text)\b[^.]{0,40}\b(does not|doesn't|do not|don't|did not|never)\b[^.]{0,20}\b(cover|say|mention|answer|describe|explain|include|give|name|discuss)",
     r"\bnot (covered|in the lesson|part of the lesson|in this lesson)\b",
@@ -51,26 +53,6 @@ def distinct_n(texts: Sequence[str], n: int = 2) -> float:
         words = re.findall(r"[a-z0-9']+", t.lower())
         grams += [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 0.0
-
-
-def _syllables(word: str) -> int:
-    groups = re.findall(r"[aeiouy]+", word.lower())
-    n = len(groups) - (1 if word.lower().endswith("e") and len(groups) > 1 else 0)
-    return max(1, n)
-
-
-def fk_grade(text: str) -> float | None:
-    """Flesch-Kincaid grade level, with a vowel-group syllable count.
-
-    Not textstat: this textstat version counts syllables with nltk's cmudict, which it tries to
-    download at first use (no network here), so the same formula is computed locally.
-    """
-    words = re.findall(r"[A-Za-z']+", text)
-    if len(words) < 5:
-        return None
-    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
-    syllables = sum(_syllables(w) for w in words)
-    return round(0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59, 2)
 
 
 def leaning_section(answer: str, evidence: Sequence[Any]) -> str | None:

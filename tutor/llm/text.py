@@ -149,3 +149,23 @@ def after_opener(seed: str, text: str) -> str:
         lead = text[: len(text) - len(stripped)]
         return lead + stripped[0].lower() + stripped[1:]
     return text
+
+
+def _syllables(word: str) -> int:
+    groups = re.findall(r"[aeiouy]+", word.lower())
+    n = len(groups) - (1 if word.lower().endswith("e") and len(groups) > 1 else 0)
+    return max(1, n)
+
+
+def fk_grade(text: str) -> float | None:
+    """Flesch-Kincaid grade level, with a vowel-group syllable count.
+
+    Not textstat: this textstat version counts syllables with nltk's cmudict, which it tries to
+    download at first use (no network here), so the same formula is computed locally.
+    """
+    words = re.findall(r"[A-Za-z']+", text)
+    if len(words) < 5:
+        return None
+    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
+    syllables = sum(_syllables(w) for w in words)
+    return round(0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59, 2)
