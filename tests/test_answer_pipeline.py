@@ -265,11 +265,36 @@ def test_list_intro_brings_its_items():
     assert pick.key_sentence == "GenAI plays a crucial role in: Creativity and innovation; Automation and efficiency."
 
 
+def test_a_beginner_gets_the_plainer_of_near_tied_lesson_sentences():
+    from tutor.llm.evidence import PLAIN_POOL, EvidenceConfig, pick_evidence, prefer_plain
+    from tutor.llm.testing import FakeHit
+
+    technical = "The discriminator evaluates generated representations against authentic distributional characteristics."
+    plain = "The critic checks if a picture is real or fake."
+    rows = [(technical, 0.90), (plain, 0.86), ("A GAN has two parts.", 0.20)]
+    hits = [FakeHit("gan", "GANs", " ".join(r[0] for r in rows), 1.0)]
+    cfg = EvidenceConfig(key_sentences=3, beginner_key_sentences=1, beginner_plain_words=0.3)
+
+    def pick(level):
+        return pick_evidence("what does the discriminator do", hits, lambda q, s, n: rows[:n], cfg.for_level(level))
+
+    assert pick("advanced").key_sentences[0] == technical and len(pick("advanced").key_sentences) == 3
+    assert pick("beginner").key_sentences == (plain,)
+    assert EvidenceConfig().for_level("beginner").plain_words == 0.0  # off by default (see `for_level`)
+    # a clearly better sentence keeps its place, and the preference never reaches past the pool
+    ranked = [(2.0, 0, 0, technical), (0.86, 0, 1, plain)]
+    assert prefer_plain(ranked, 0.3)[0][3] == technical
+    deep = [(1.0 - i / 100, 0, i, technical) for i in range(PLAIN_POOL)] + [(0.95, 0, 9, plain)]
+    assert prefer_plain(deep, 0.3)[PLAIN_POOL][3] == plain
+    assert prefer_plain(rows_as := [(0.9, 0, 0, technical), (0.86, 0, 1, plain)], 0.0) == rows_as
+
+
 def test_an_opener_the_model_adds_nothing_to_is_not_left_dangling(tok, model):
     end = tok.convert_tokens_to_ids("<|im_end|>")
     tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
     result = tutor.ask("what does the generator do?", Profile(level="beginner", style="example"))
-    assert result.answer == "The generator create fake data. The discriminator knows real data."
+    assert result.key_sentence and result.answer == result.key_sentence  # the lesson sentences, no "In simple words,"
+    assert "simple words" not in result.answer
 
 
 def test_a_beginner_gets_fewer_lesson_sentences_than_an_advanced_learner(tok, model):
