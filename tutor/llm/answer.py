@@ -43,7 +43,7 @@ from tutor.llm.prompt import (
     build_prompt,
     check_profile,
 )
-from tutor.llm.text import after_opener, complete_sentences, drop_repeated_sentences
+from tutor.llm.text import after_opener, complete_sentences, drop_repeated_sentences, own_words
 from tutor.llm.types import AnswerEvent, AnswerResult, Evidence, Profile, Source
 
 __all__ = [
@@ -408,7 +408,7 @@ class Tutor:
         result.timings["prompt_tokens"] = float(stats.prompt_tokens)
         result.timings["new_tokens"] = float(stats.new_tokens)
         # judge what the model wrote: a seed is lesson text by construction
-        own = text[len(key) :].strip() if key and text.startswith(key) else text
+        own = own_words(text, key)
         check = grounding(
             own, [e.text for e in pick.evidence] + [p.text for p in pick.prompt_passages], self.encode, question=question
         )

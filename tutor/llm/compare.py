@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tutor.llm.text import fk_grade
+from tutor.llm.text import fk_grade, own_words
 
 DECLINE_PATTERNS = (
     r"\b(lesson|course|passages?|lesson text)\b[^.]{0,40}\b(does not|doesn't|do not|don't|did not|never)\b[^.]{0,20}\b(cover|say|mention|answer|describe|explain|include|give|name|discuss)",
@@ -122,7 +122,7 @@ def evaluate_model(
     progress: Callable[[str], None] | None = None,
 ) -> ModelFigures:
     """All figures for one model. ``make_tutor(temperature, retriever_or_None)`` builds a Tutor."""
-    from tutor.llm.evaluate import facts_stated, own_words
+    from tutor.llm.evaluate import facts_stated
     from tutor.llm.types import Profile
 
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.llm.errors import LLMError
-from tutor.llm.text import contains_phrase
+from tutor.llm.text import contains_phrase, own_words
 from tutor.llm.types import Profile
 
 SPLITS = ("dev", "heldout", "all")
@@ -102,18 +102,6 @@ def limit_cases(cases: Sequence[EvalCase], limit: int | None) -> list[EvalCase]:
 def facts_stated(text: str, key_facts: Sequence[Sequence[str]]) -> list[bool]:
     """For each key fact, whether any of its alternatives appears in ``text``."""
     return [any(contains_phrase(text, alt) for alt in fact) for fact in key_facts]
-
-
-def own_words(answer: str, key_sentence: str) -> str:
-    """What the model wrote after the lesson sentences its answer opens with (all of it when it does not).
-
-    The opening is quoted lesson text that the tutor seeds: a fact stated there is the lesson's, whichever model
-    continues. This part is where base and adapter differ.
-    """
-    key = key_sentence.strip()
-    if key and answer.startswith(key):
-        return answer[len(key) :].lstrip(" .")
-    return answer
 
 
 def _share(flags: Sequence[bool]) -> float:

@@ -169,3 +169,15 @@ def fk_grade(text: str) -> float | None:
     sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
     syllables = sum(_syllables(w) for w in words)
     return round(0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59, 2)
+
+
+def own_words(answer: str, key_sentence: str) -> str:
+    """What the model wrote after the lesson sentences its answer opens with (all of it when it does not).
+
+    The opening is quoted lesson text that the tutor seeds: the grounding check judges only the rest, and a
+    key fact stated in the opening is the lesson's, whichever model continues (`tutor eval answers`).
+    """
+    key = key_sentence.strip()
+    if key and answer.startswith(key):
+        return answer[len(key) :].lstrip(" .")
+    return answer

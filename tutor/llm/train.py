@@ -604,11 +604,8 @@ def run_training(
         counts["train_used"] = len(train_examples)
         counts["train_used_kinds"] = sub
         counts["kind_weights"] = weights
-    if level_repeats:
-        try:
-            train_examples = train_data.repeat_levels(train_examples, level_repeats)
-        except train_data.DataError as exc:
-            raise TrainError(str(exc)) from exc
+    if level_repeats:  # checked before the model loaded
+        train_examples = repeat_levels(train_examples, level_repeats)
         counts["level_repeats"] = dict(level_repeats)
         counts["train_per_epoch"] = len(train_examples)
         echo(f"  levels repeated {dict(level_repeats)}: {len(train_examples)} examples per epoch")
