@@ -115,7 +115,10 @@ def test_figures(questions):
     assert f["in_scope_wrongly_declined"] == pytest.approx(0.0)
     assert f["mean_words"] == pytest.approx((7 + 4) / 2)
     assert f["ttft_ms_median"] == pytest.approx(900.0)
+    assert f["key_fact_interval"] == (0.5, 1.0)  # two questions: 1.0 and 0.5 of their facts
+    assert f["groundedness_interval"] == (0.5, 1.0)
     assert "key-fact accuracy" in report.table()
+    assert "95% interval 0.500-1.000" in report.table()
     assert len(report.to_json(with_cases=True)["cases"]) == 4
 
 

@@ -11,6 +11,8 @@ Figures (all from evals/<course>/questions.yaml):
 - off-topic declined: out-of-scope questions the tutor declined (model not called).
 - in-scope wrongly declined: in-scope questions it declined.
 - mean length (words of the answer) and speed (TTFT, decode tokens/s, total).
+Key-fact accuracy and groundedness carry 95% bootstrap intervals over the questions (`tutor.llm.intervals`):
+a few dozen questions cannot tell 0.88 from 0.90.
 Reusable for a base-vs-adapter comparison: build two `Tutor`s and call `run_eval` on each.
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.llm.errors import LLMError
+from tutor.llm.intervals import bootstrap_interval
 from tutor.llm.text import contains_phrase, own_words
 from tutor.llm.types import Profile
 
@@ -160,11 +163,13 @@ class EvalReport:
             "in_scope_questions": len(ins),
             "out_of_scope_questions": len(outs),
             "key_fact_accuracy": round(statistics.mean(_share(c.facts_answer) for c in ins), 4) if ins else None,
+            "key_fact_interval": bootstrap_interval([_share(c.facts_answer) for c in ins]),
             "key_fact_all": round(_share([all(c.facts_answer) for c in ins]), 4) if ins else None,
             "key_fact_own_words": round(statistics.mean(_share(c.facts_own) for c in ins), 4) if ins else None,
             "evidence_accuracy": round(statistics.mean(_share(c.facts_evidence) for c in ins), 4) if ins else None,
             "evidence_all": round(_share([all(c.facts_evidence) for c in ins]), 4) if ins else None,
             "groundedness": round(statistics.mean(grounded), 4) if grounded else None,
+            "groundedness_interval": bootstrap_interval(grounded),
             "supported": round(_share(supported), 4) if supported else None,
             "off_topic_declined": round(_share([not c.in_scope for c in outs]), 4) if outs else None,
             "in_scope_wrongly_declined": round(_share([not c.in_scope for c in ins]), 4) if ins else None,
@@ -183,13 +188,18 @@ class EvalReport:
                 return "-"
             return f"{v:.3f}" if isinstance(v, float) else str(v)
 
+        def span(iv: tuple[float, float] | None) -> str:
+            return f"   95% interval {iv[0]:.3f}-{iv[1]:.3f}" if iv else ""
+
         rows = [
             ("model", f"{f['model_id']}" + (f" + {f['adapter_id']}" if f["adapter_id"] else " (no adapter)")),
             ("split", f"{f['split']} ({f['in_scope_questions']} in scope, {f['out_of_scope_questions']} out of scope)"),
-            ("key-fact accuracy (answer)", f"{fmt(f['key_fact_accuracy'])}   all facts: {fmt(f['key_fact_all'])}"),
+            ("key-fact accuracy (answer)",
+             f"{fmt(f['key_fact_accuracy'])}   all facts: {fmt(f['key_fact_all'])}{span(f['key_fact_interval'])}"),
             ("key-fact accuracy (model's own words)", fmt(f["key_fact_own_words"])),
             ("evidence accuracy", f"{fmt(f['evidence_accuracy'])}   all facts: {fmt(f['evidence_all'])}"),
-            ("groundedness (mean)", f"{fmt(f['groundedness'])}   supported: {fmt(f['supported'])}"),
+            ("groundedness (mean)",
+             f"{fmt(f['groundedness'])}   supported: {fmt(f['supported'])}{span(f['groundedness_interval'])}"),
             ("off-topic declined", fmt(f["off_topic_declined"])),
             ("in-scope wrongly declined", fmt(f["in_scope_wrongly_declined"])),
             ("mean answer length (words)", fmt(f["mean_words"])),
