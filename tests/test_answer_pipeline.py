@@ -151,8 +151,10 @@ def test_an_adapter_trained_on_key_sentence_seeds_gets_no_opener(tok, model):
     for seed in ("key+opener", "key"):
         plain = make_tutor(tok, model, step=Spy(_ids(tok, "two neural networks compete .") + [end], len(tok)))
         plain.answer_seed = seed
-        answer = plain.ask(question, Profile(level="beginner", style="example")).answer
-        assert "In simple words, two neural networks compete." in answer and "For example" not in answer
+        result = plain.ask(question, Profile(level="beginner", style="example"))
+        assert "In simple words, two neural networks compete." in result.answer and "For example" not in result.answer
+        # the opener is the tutor's seeded text: only the model's claim is judged
+        assert [c for c, _ in result.claims] == ["two neural networks compete."]
 
 
 def test_prompt_holds_evidence_profile_and_weak_concepts(tok, model):
@@ -170,7 +172,8 @@ def test_grounding_judges_only_what_the_model_wrote(tok, model):
     tutor = make_tutor(tok, model, step=Spy([end], len(tok)))
     only_seed = tutor.ask("what does the generator do?")
     assert only_seed.grounded == 1.0 and only_seed.supported is True
-    off = make_tutor(tok, model, step=Spy(_ids(tok, "pianos bananas volcanoes islands everyday words concrete .") + [end], len(tok)))
+    # words of the tiny vocabulary that the evidence never uses (unknown words would decode to nothing)
+    off = make_tutor(tok, model, step=Spy(_ids(tok, "patient tutor student quiz feedback concrete everyday .") + [end], len(tok)))
     flagged = off.ask("what does the generator do?")
     assert flagged.supported is False and flagged.notice
 

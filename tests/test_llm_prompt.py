@@ -17,6 +17,7 @@ from tutor.llm.prompt import (  # noqa: E402
     build_prompt,
     messages_for,
     render,
+    without_opener,
 )
 from tutor.llm.testing import tiny_tokenizer  # noqa: E402
 
@@ -154,3 +155,12 @@ def test_the_model_s_first_word_reads_on_after_an_opener() -> None:
     assert after_opener(seed, " I think so.") == " I think so."
     assert after_opener(seed, " GANs compete.") == " GANs compete."  # an acronym keeps its capitals
     assert after_opener(seed, " Generative AI makes content.") == " Generative AI makes content."  # a name too
+
+
+def test_the_seeded_opener_is_left_out_of_what_the_check_judges() -> None:
+    assert without_opener("In simple words, the discriminator is the checker.") == "the discriminator is the checker."
+    assert without_opener("Step by step:\n1. The encoder compresses.") == "The encoder compresses."
+    assert without_opener("For example, a GAN makes faces.") == "a GAN makes faces."
+    # only a leading opener: the model's own words elsewhere stay as written
+    assert without_opener("GANs compete. In simple words, they play a game.") == "GANs compete. In simple words, they play a game."
+    assert without_opener("Simple words help.") == "Simple words help."

@@ -42,6 +42,7 @@ from tutor.llm.prompt import (
     attempt_question,
     build_prompt,
     check_profile,
+    without_opener,
 )
 from tutor.llm.text import after_opener, complete_sentences, drop_repeated_sentences, own_words
 from tutor.llm.types import AnswerEvent, AnswerResult, Evidence, Profile, Source
@@ -407,8 +408,8 @@ class Tutor:
         result.timings["tokens_per_s"] = round(stats.tokens_per_s, 1)
         result.timings["prompt_tokens"] = float(stats.prompt_tokens)
         result.timings["new_tokens"] = float(stats.new_tokens)
-        # judge what the model wrote: a seed is lesson text by construction
-        own = own_words(text, key)
+        # judge what the model wrote: the seed is lesson text and the tutor's opener, by construction
+        own = without_opener(own_words(text, key))
         check = grounding(
             own, [e.text for e in pick.evidence] + [p.text for p in pick.prompt_passages], self.encode, question=question
         )

@@ -86,6 +86,20 @@ BEGINNER_OPENER = "In simple words,"
 BEGINNER_KEEPS_STYLE_OPENER = ("analogy", "step-by-step")
 
 
+def without_opener(text: str) -> str:
+    """``text`` without the opener it starts with, if any ("In simple words, the discriminator ..." -> "the ...").
+
+    The opener is the tutor's seeded text, like the key sentences before it: the grounding check judges the
+    model's claim, not the seeded words, which are never in the evidence and so read as invented
+    (`tutor eval grounding`).
+    """
+    head = text.lstrip()
+    for words in sorted({*OPENERS.values(), BEGINNER_OPENER}, key=len, reverse=True):
+        if head.startswith(words):
+            return head[len(words) :].lstrip()
+    return text
+
+
 def opener_for(level: str, style: str, opener: bool = True) -> str:
     """The words that hand the answer over to the model after the key sentences ("" for none)."""
     if level == "beginner":
