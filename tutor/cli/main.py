@@ -12,6 +12,7 @@ EVAL_COMMANDS = {
     "retrieval": ("tutor.cli.eval_retrieval:eval_retrieval", "Recall@k, MRR and scope accuracy on the dev set."),
     "answers": ("tutor.cli.eval_answers:eval_answers", "Key-fact accuracy, groundedness and scope of tutor answers."),
     "grading": ("tutor.cli.eval_grading:eval_grading", "Agreement of exercise grading with expected verdicts."),
+    "grounding": ("tutor.cli.eval_grounding:eval_grounding", "Agreement of the groundedness check with labelled sentences."),
     "adaptive": ("tutor.cli.eval_adaptive:eval_adaptive", "Adaptive vs fixed vs random item selection on simulated learners."),
 }
 
