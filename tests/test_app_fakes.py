@@ -53,7 +53,7 @@ ANSWER_TOKENS = (
     "and the *discriminator* judges them.\n\n", "- generator: creates\n", "- discriminator: checks\n",
 )
 OUT_OF_SCOPE = "That question is outside this course. I can help with generative AI models and how they work."
-UNSUPPORTED = "The lesson evidence does not back most of this explanation: rely on the quoted lesson text, not on it."
+UNSUPPORTED = "Parts of this explanation go beyond the lesson text: where they differ, trust the quoted lesson."
 
 
 def small_course() -> Course:

@@ -204,7 +204,7 @@ async def test_an_answer_the_lesson_does_not_back_carries_the_notice() -> None:
         await enter_as(pilot, app)
         block = await ask(pilot, app, "Invent a new kind of GAN")
         notice = block.query_one(".answer-notice", Static)
-        assert notice.display and "does not back" in str(notice.render())
+        assert notice.display and "go beyond the lesson" in str(notice.render())
         good = await ask(pilot, app, "What is a GAN?")
         assert not good.query_one(".answer-notice", Static).display
 
