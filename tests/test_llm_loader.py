@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from tutor.llm import loader  # noqa: E402
 from tutor.llm.errors import LLMError  # noqa: E402
-from tutor.llm.runtime import choose_dtype_name, thread_count  # noqa: E402
+from tutor.llm.runtime import choose_dtype_name, thread_count, torch_threads  # noqa: E402
 from tutor.llm.testing import tiny_llama, tiny_tokenizer  # noqa: E402
 
 
@@ -35,6 +35,22 @@ def test_thread_count_env(monkeypatch):
     monkeypatch.setattr("tutor.llm.runtime.cpu_count", lambda: 4)
     assert thread_count(load=0.2) == 4
     assert thread_count(load=6.0) == 1  # busy machine: one thread, no spin-waiting against others
+
+
+def test_evaluations_report_the_thread_count_answers_were_decoded_with() -> None:
+    import torch
+
+    from tutor.llm.evaluate import EvalReport
+
+    before = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            assert torch_threads() == n
+        report = EvalReport(cases=[], threads=torch_threads())
+        assert report.figures()["threads"] == 2 and "torch threads" in report.table()
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_adapter_resolution(tmp_path, monkeypatch):

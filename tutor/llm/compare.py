@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.llm.intervals import bootstrap_interval, paired_difference_interval
+from tutor.llm.runtime import torch_threads
 from tutor.llm.text import fk_grade, own_words
 
 DECLINE_PATTERNS = (
@@ -107,6 +108,7 @@ class ModelFigures:
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
     intervals: dict[str, list[float]] = field(default_factory=dict)  # 95% bootstrap intervals (`add_intervals`)
+    threads: int | None = None  # torch threads while answering (`tutor.llm.runtime.torch_threads`)
     answers: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -212,6 +214,7 @@ def evaluate_model(
     fig.ttft_ms = round(statistics.median(ttft), 1) if ttft else None
     fig.tokens_per_s = round(statistics.median(tps), 1) if tps else None
     fig.seconds = round(time.perf_counter() - started, 1)
+    fig.threads = torch_threads()
     return fig
 
 
@@ -235,6 +238,7 @@ ROWS = (
     ("mean answer words", "mean_words"),
     ("TTFT median (ms)", "ttft_ms"),
     ("decode median (tok/s)", "tokens_per_s"),
+    ("torch threads", "threads"),
 )
 
 

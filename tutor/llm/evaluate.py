@@ -27,6 +27,7 @@ from typing import Any
 
 from tutor.llm.errors import LLMError
 from tutor.llm.intervals import bootstrap_interval
+from tutor.llm.runtime import torch_threads
 from tutor.llm.text import contains_phrase, own_words
 from tutor.llm.types import Profile
 
@@ -146,6 +147,7 @@ class EvalReport:
     adapter_id: str | None = None
     split: str = "dev"
     seconds: float = 0.0
+    threads: int | None = None  # torch threads while answering: greedy answers can change with them
 
     def figures(self) -> dict[str, Any]:
         ins = [c for c in self.cases if c.expected_in_scope]
@@ -178,6 +180,7 @@ class EvalReport:
             "tokens_per_s_median": round(statistics.median(tps), 1) if tps else None,
             "total_ms_median": round(statistics.median(totals), 1) if totals else None,
             "seconds": round(self.seconds, 1),
+            "threads": self.threads,
         }
 
     def table(self) -> str:
@@ -207,6 +210,7 @@ class EvalReport:
             ("decode median (tok/s)", fmt(f["tokens_per_s_median"])),
             ("answer time median (ms)", fmt(f["total_ms_median"])),
             ("eval time (s)", fmt(f["seconds"])),
+            ("torch threads", f"{fmt(f['threads'])}   (greedy answers can differ with another count: set TUTOR_THREADS)"),
         ]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -241,4 +245,5 @@ def run_eval(
         adapter_id=getattr(tutor, "adapter_id", None),
         split=split,
         seconds=time.perf_counter() - started,
+        threads=torch_threads(),
     )
