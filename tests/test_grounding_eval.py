@@ -89,6 +89,8 @@ def test_agreement_counts_flags_against_labels() -> None:
     assert a.balanced_accuracy == pytest.approx((0.5 + 2 / 3) / 2, abs=1e-4)
     assert a.wrong_caught == pytest.approx(1.0)
     assert agreement(scored, threshold=0.2).flagged == 0
+    only_fine = agreement([ScoredSentence(item(1, "supported"), 0.3)])
+    assert only_fine.balanced_accuracy is None and only_fine.flag_recall is None  # nothing unsupported to find
 
 
 def test_groups_average_per_answer_as_the_pipeline_does() -> None:

@@ -119,7 +119,7 @@ class Agreement:
     unsupported: int
     flagged: int
     agreement: float
-    balanced_accuracy: float
+    balanced_accuracy: float | None  # None when the sentences hold only one of the two labels
     flag_precision: float | None  # flagged sentences that are unsupported
     flag_recall: float | None  # unsupported sentences that are flagged
     wrong: int  # sentences labelled plainly wrong
@@ -143,7 +143,7 @@ def agreement(scored: Sequence[ScoredSentence], threshold: float = SENTENCE_SUPP
         unsupported=n_bad,
         flagged=n_flag,
         agreement=round((tp + tn) / len(scored), 4) if scored else 0.0,
-        balanced_accuracy=round(((recall or 0.0) + (specificity or 0.0)) / 2, 4),
+        balanced_accuracy=round((recall + specificity) / 2, 4) if recall is not None and specificity is not None else None,
         flag_precision=round(tp / n_flag, 4) if n_flag else None,
         flag_recall=round(recall, 4) if recall is not None else None,
         wrong=len(wrong),
@@ -202,8 +202,8 @@ def cross_validate(scored: Sequence[ScoredSentence], shipped: float = SENTENCE_S
         return None
     chosen, held, base = [], [], []
     for fit, test in ((parts[0], parts[1]), (parts[1], parts[0])):
-        best = max(SWEEP, key=lambda t: (agreement(fit, t).balanced_accuracy, -abs(t - shipped)))
+        best = max(SWEEP, key=lambda t: (agreement(fit, t).balanced_accuracy or 0.0, -abs(t - shipped)))
         chosen.append(best)
-        held.append(agreement(test, best).balanced_accuracy)
-        base.append(agreement(test, shipped).balanced_accuracy)
+        held.append(agreement(test, best).balanced_accuracy or 0.0)
+        base.append(agreement(test, shipped).balanced_accuracy or 0.0)
     return CrossValidated(tuple(chosen), round(statistics.mean(held), 4), round(statistics.mean(base), 4))
