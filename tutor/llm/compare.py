@@ -242,10 +242,7 @@ ROWS = (
 )
 
 
-INTERVAL_ROWS = {
-    "key_fact": "key_fact",
-    "groundedness": "groundedness",
-}
+INTERVAL_ROWS = frozenset({"key_fact", "groundedness"})  # rows followed by their 95% interval
 
 
 def _question_scores(answers: Sequence[dict[str, Any]]) -> tuple[dict[str, float], list[float]]:
