@@ -1,11 +1,12 @@
 """How far the groundedness check (`tutor.llm.grounding`) agrees with labels given by reading.
 
-Groundedness is a goal of the tutor adapter and decides when an answer carries the "rely on the quoted lesson
-text" notice, yet the check is sentence similarity plus a novelty count: it can pass a reversed relation and flag
-a faithful plain-words paraphrase. `evals/<course>/grounding.yaml` holds answer sentences written by the base
-model and the shipped adapter on the dev questions (never the heldout ones), each labelled against the evidence
-the model was given, by readers following `grounding-guide.md` beside it. This module scores them with the check
-and reports:
+Groundedness is a goal of the tutor adapter and decides when an answer carries the "parts of this explanation go
+beyond the lesson text" notice, yet the check is sentence similarity plus a novelty count: it can pass a reversed
+relation and flag a faithful plain-words paraphrase. `evals/<course>/grounding.yaml` holds the own sentences of
+answers to the dev questions (the base model, the shipped adapter and retrains that were not shipped), each
+labelled against the evidence the model was given, by readers following `grounding-guide.md` beside it; heldout
+answers labelled the same way live apart, in `grounding-heldout.yaml`, for reporting only. This module scores
+them with the check and reports:
 
 - agreement and balanced accuracy of "flagged" (score under the threshold) with "unsupported";
 - the precision and recall of the flags, and how many plainly wrong sentences the check catches;
